@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditsConfig(AppConfig):
+    """Internal audits, nonconformities, corrective actions, management review, evidence packs (ISO 9001 clauses 9.2, 9.3, 10.2)."""
+
+    name = "audits"
+    verbose_name = _("Audits and improvement")

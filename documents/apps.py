@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentsConfig(AppConfig):
+    """Controlled documents and their revisions (ISO 9001 clause 7.5)."""
+
+    name = "documents"
+    verbose_name = _("Document control")

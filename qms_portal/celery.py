@@ -1,0 +1,23 @@
+"""The Celery application. Tasks are queued only after the surrounding transaction commits.
+
+Without REDIS_URL the settings make every task run eagerly in-process (the embedded default).
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qms_portal.settings")
+
+app = Celery("qms_portal", task_cls="celery.contrib.django.task:DjangoTask")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# The beat schedule lives in code, so every deployment runs the same reminders.
+app.conf.beat_schedule = {
+    "redeliver-pending-notifications": {
+        "task": "qms_portal.organisation.tasks.redeliver_pending_notifications",
+        "schedule": crontab(minute="*/10"),
+    },
+}

@@ -1,0 +1,60 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+from guardian.admin import GuardedModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Agency, Department, Membership, Notification, Person
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["department"]
+
+
+@admin.register(Agency)
+class AgencyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(GuardedModelAdmin, SimpleHistoryAdmin):
+    list_display = ["code", "name", "parent", "agency", "is_active"]
+    list_filter = ["agency", "is_active"]
+    list_select_related = ["agency", "parent"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["parent"]
+
+
+@admin.register(Person)
+class PersonAdmin(UserAdmin, SimpleHistoryAdmin):
+    list_display = ["username", "first_name", "last_name", "agency", "is_active"]
+    list_filter = ["agency", "groups", "is_active", "is_staff"]
+    list_select_related = ["agency"]
+    inlines = [MembershipInline]
+    fieldsets = UserAdmin.fieldsets + (
+        (
+            _("Organisation"),
+            {"fields": ["agency", "job_title", "phone", "external_organisation", "language"]},
+        ),
+    )
+    add_fieldsets = UserAdmin.add_fieldsets + (
+        (_("Organisation"), {"fields": ["agency", "email", "first_name", "last_name"]}),
+    )
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["person", "department", "is_head", "since"]
+    list_select_related = ["person", "department"]
+    autocomplete_fields = ["person", "department"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(SimpleHistoryAdmin):
+    list_display = ["subject", "recipient", "created_at", "read_at", "emailed_at"]
+    list_select_related = ["recipient"]
+    search_fields = ["subject", "key"]
+    readonly_fields = ["key", "created_at", "read_at", "emailed_at", "email_attempts"]

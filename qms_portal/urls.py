@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from qms_portal import views
+from qms_portal.organisation import views as organisation_views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", organisation_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("language/", organisation_views.set_language, name="set_language"),
+    path("organisation/", include("qms_portal.organisation.urls")),
+    path("documents/", include("documents.urls")),
+    path("processes/", include("processes.urls")),
+    path("audits/", include("audits.urls")),
+    path("services/", include("services.urls")),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "QMS Portal"
+admin.site.site_title = "QMS Portal"
