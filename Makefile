@@ -17,7 +17,7 @@ run: setup migrate seed  ## Install, migrate, seed the demo agency and serve htt
 	DEBUG=$${DEBUG:-true} $(MANAGE) runserver $(HOST):$(PORT)
 
 test: setup  ## Run the test suite (embedded, or against DATABASE_URL / REDIS_URL when set)
-	$(BIN)/python -m tests.run $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: system-packages venv
 
