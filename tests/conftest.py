@@ -46,6 +46,20 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_in_process(request):
+    """Run tasks in-process, except in tests marked ``services`` that use the real broker."""
+    if request.node.get_closest_marker("services"):
+        yield
+        return
+    from qms_portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttling counters live in the cache (Redis in the services run): start each test clean."""
     cache.clear()
