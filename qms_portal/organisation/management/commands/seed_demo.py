@@ -1,5 +1,7 @@
 """Seed a realistic demo agency. Idempotent: a second run changes nothing."""
 
+import importlib
+
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -50,6 +52,10 @@ PEOPLE = [
 CERTIFIER = ("certifier.smith", "Alex", "Smith", "Lead assessor", "Guangdong Certification Centre (demo)")
 CERTIFIER_SHARED_DEPARTMENTS = ["AAS", "FIN"]
 
+# Each app seeds its own demo data in `<app>/demo.py`: `seed(*, agency, people, stdout)`,
+# idempotent like this command. Order matters: later apps link to earlier apps' records.
+APP_DEMO_MODULES = ["documents.demo", "processes.demo", "audits.demo", "services.demo"]
+
 
 class Command(BaseCommand):
     help = "Create the demo agency, departments and people (safe to run again)."
@@ -66,6 +72,15 @@ class Command(BaseCommand):
                 share_department_with_certifier(
                     department=departments[code], certifier=certifier, actor=people["qm.li"]
                 )
+        people[certifier.username] = certifier
+        for module_name in APP_DEMO_MODULES:
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as error:
+                if error.name != module_name:
+                    raise
+                continue
+            module.seed(agency=agency, people=people, stdout=self.stdout)
         self._print_logins()
 
     def _departments(self, agency):
