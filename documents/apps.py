@@ -7,3 +7,6 @@ class DocumentsConfig(AppConfig):
 
     name = "documents"
     verbose_name = _("Document control")
+
+    def ready(self):
+        from . import worklist  # noqa: F401 - registers the home-page provider

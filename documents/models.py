@@ -1,4 +1,419 @@
-"""Controlled documents and their revisions (ISO 9001 clause 7.5).
+"""Controlled documents (ISO 9001:2015 clause 7.5): register, revisions, signatures, acknowledgements."""
 
-The tables arrive with this app's issue; the app exists now so every app has its fixed place.
-"""
+import hashlib
+from datetime import date
+
+from django.conf import settings
+from django.db import connection, models
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+from qms_portal.organisation.models import Agency, Department
+
+
+class DocumentType(models.TextChoices):
+    QUALITY_MANUAL = "manual", _("Quality manual")
+    POLICY = "policy", _("Policy")
+    PROCEDURE = "procedure", _("Procedure")
+    WORK_INSTRUCTION = "instruction", _("Work instruction")
+    FORM = "form", _("Form / template")
+    RECORD = "record", _("Record")
+    EXTERNAL = "external", _("External document")
+
+
+DEFAULT_PREFIXES = {
+    DocumentType.QUALITY_MANUAL: "QM",
+    DocumentType.POLICY: "POL",
+    DocumentType.PROCEDURE: "PRO",
+    DocumentType.WORK_INSTRUCTION: "WI",
+    DocumentType.FORM: "FRM",
+    DocumentType.RECORD: "REC",
+    DocumentType.EXTERNAL: "EXT",
+}
+
+
+class Confidentiality(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    INTERNAL = "internal", _("Internal")
+    RESTRICTED = "restricted", _("Restricted to named departments")
+
+
+class NumberingScheme(models.Model):
+    """How documents of one type are numbered in an agency, and their default periods."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="numbering_schemes")
+    doc_type = models.CharField(_("type"), max_length=20, choices=DocumentType.choices)
+    prefix = models.CharField(_("prefix"), max_length=10)
+    number_format = models.CharField(
+        _("number format"),
+        max_length=60,
+        default="{prefix}-{department}-{sequence:03d}",
+        help_text=_("Placeholders: {prefix}, {department}, {sequence}, {year}."),
+    )
+    review_period_months = models.PositiveSmallIntegerField(_("review period (months)"), default=12)
+    retention_years = models.PositiveSmallIntegerField(
+        _("retention (years, records)"), null=True, blank=True
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("numbering scheme")
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "doc_type"], name="numbering_scheme_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.get_doc_type_display()}: {self.number_format}"
+
+
+class NumberSequence(models.Model):
+    """The last number used per agency, type and department; locked while a number is taken."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE)
+    doc_type = models.CharField(max_length=20, choices=DocumentType.choices)
+    department = models.ForeignKey(Department, on_delete=models.CASCADE)
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "doc_type", "department"], name="number_sequence_unique"
+            )
+        ]
+
+
+class DocumentQuerySet(models.QuerySet):
+    def visible_to(self, person):
+        """Which documents a person may see at all (ISO 9001 7.5.3.1: available where needed,
+        protected from improper use).
+
+        Quality managers, auditors and administrators see all of their agency's documents. Staff see
+        public and internal documents that are in force, restricted ones only for their
+        departments, and every document their department owns or they are asked to sign or read.
+        Certifiers see documents shared with them.
+        """
+        if not person.is_authenticated or not person.is_active:
+            return self.none()
+        if person.is_superuser:
+            return self
+        if person.is_certifier:
+            shared = DocumentUserObjectPermission.objects.filter(
+                user=person, permission__codename="view_document"
+            ).values("content_object_id")
+            return self.filter(pk__in=shared)
+        if person.agency_id is None:
+            return self.none()
+        mine = self.filter(agency_id=person.agency_id)
+        if person.is_quality_manager or person.is_auditor or person.is_administrator:
+            return mine
+        departments = person.department_ids
+        in_force = Exists(
+            Revision.objects.filter(
+                document=OuterRef("pk"),
+                status__in=[Revision.Status.EFFECTIVE, Revision.Status.OBSOLETE],
+            )
+        )
+        restricted_to_me = Exists(
+            Document.restricted_to.through.objects.filter(
+                document_id=OuterRef("pk"), department_id__in=departments
+            )
+        )
+        involved = Exists(
+            Revision.objects.filter(document=OuterRef("pk")).filter(
+                Q(reviewers=person) | Q(approvers=person) | Q(acknowledgements__person=person)
+            )
+        )
+        return mine.filter(
+            Q(owner_department_id__in=departments)
+            | (in_force & Q(confidentiality__in=[Confidentiality.PUBLIC, Confidentiality.INTERNAL]))
+            | (in_force & restricted_to_me)
+            | involved
+        )
+
+    def due_for_review(self, on=None):
+        return self.filter(is_obsolete=False, next_review_due__lte=on or timezone.localdate())
+
+    def with_register_columns(self):
+        """Add the latest revision's label and status, and the effective revision's date."""
+        latest = Revision.objects.filter(document=OuterRef("pk")).order_by("-created_at", "-pk")
+        effective = Revision.objects.filter(document=OuterRef("pk"), status=Revision.Status.EFFECTIVE)
+        return self.select_related("owner", "owner_department").annotate(
+            latest_label=Subquery(latest.values("label")[:1]),
+            latest_status=Subquery(latest.values("status")[:1]),
+            effective_label=Subquery(effective.values("label")[:1]),
+            effective_since=Subquery(effective.values("effective_date")[:1]),
+        )
+
+    def with_status(self, status):
+        if status == Revision.Status.OBSOLETE:
+            return self.filter(is_obsolete=True)
+        return self.filter(is_obsolete=False, latest_status=status)
+
+    def search(self, text):
+        """Number, title and the text of any revision: PostgreSQL full-text search where available
+        (with a substring match for Chinese, which has no spaces between words), else substring."""
+        text = text.strip()
+        if not text:
+            return self
+        matches = Q(number__icontains=text) | Q(title__icontains=text)
+        revisions = Revision.objects.filter(document=OuterRef("pk"))
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import SearchQuery, SearchVector
+
+            words = Q(search=SearchQuery(text, config="simple"))
+            revisions = revisions.annotate(
+                search=SearchVector("extracted_text", config="simple")
+            ).filter(words if text.isascii() else words | Q(extracted_text__icontains=text))
+        else:
+            revisions = revisions.filter(extracted_text__icontains=text)
+        return self.filter(matches | Exists(revisions))
+
+
+class Document(models.Model):
+    """A controlled document: identity, ownership and classification; content lives in revisions."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="documents")
+    number = models.CharField(_("number"), max_length=40, unique=True)
+    title = models.CharField(_("title"), max_length=250)
+    doc_type = models.CharField(_("type"), max_length=20, choices=DocumentType.choices)
+    owner_department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="documents", verbose_name=_("owner department")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_documents",
+        verbose_name=_("owner"),
+    )
+    confidentiality = models.CharField(
+        _("confidentiality"), max_length=20, choices=Confidentiality.choices,
+        default=Confidentiality.INTERNAL,
+    )
+    restricted_to = models.ManyToManyField(
+        Department, blank=True, related_name="restricted_documents", verbose_name=_("restricted to")
+    )
+    review_period_months = models.PositiveSmallIntegerField(_("review period (months)"), default=12)
+    retention_years = models.PositiveSmallIntegerField(_("retention (years)"), null=True, blank=True)
+    next_review_due = models.DateField(_("next review due"), null=True, blank=True, db_index=True)
+    is_obsolete = models.BooleanField(_("obsolete"), default=False)
+    obsolete_reason = models.TextField(_("reason made obsolete"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    history = HistoricalRecords(m2m_fields=[restricted_to])
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("documents:detail", args=[self.pk])
+
+    def is_overdue_for_review(self, today=None):
+        return bool(self.next_review_due and self.next_review_due < (today or timezone.localdate()))
+
+
+class DocumentUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Document, on_delete=models.CASCADE)
+
+
+class DocumentGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Document, on_delete=models.CASCADE)
+
+
+def revision_upload_path(instance, filename):
+    return instance.storage_name  # generated by qms_portal.uploads, never the user's name
+
+
+class RevisionQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=Revision.OPEN_STATUSES)
+
+
+class Revision(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        APPROVED = "approved", _("Approved")
+        EFFECTIVE = "effective", _("Effective")
+        SUPERSEDED = "superseded", _("Superseded")
+        OBSOLETE = "obsolete", _("Obsolete")
+
+    OPEN_STATUSES = (Status.DRAFT, Status.IN_REVIEW, Status.APPROVED)
+    SIGNED_STATUSES = (Status.APPROVED, Status.EFFECTIVE, Status.SUPERSEDED, Status.OBSOLETE)
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="revisions")
+    label = models.CharField(_("revision"), max_length=10)
+    change_summary = models.TextField(_("change summary"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_revisions"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    file = models.FileField(_("file"), upload_to=revision_upload_path, max_length=200)
+    storage_name = models.CharField(max_length=200, editable=False)
+    original_filename = models.CharField(_("file name"), max_length=150)
+    file_kind = models.CharField(_("file type"), max_length=10)
+    file_size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    extracted_text = models.TextField(blank=True, editable=False)
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="revisions_to_review"
+    )
+    approvers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="revisions_to_approve"
+    )
+    review_round = models.PositiveSmallIntegerField(default=0)
+    review_comments = models.TextField(_("review comments"), blank=True)
+    effective_date = models.DateField(_("effective date"), null=True, blank=True)
+    effective_at = models.DateTimeField(_("became effective"), null=True, blank=True)
+    superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    history = HistoricalRecords(excluded_fields=["extracted_text"])
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        ordering = ["document", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "label"], name="revision_label_unique"),
+            # ISO 9001 7.5.3.2: only one version in force at a time.
+            models.UniqueConstraint(
+                fields=["document"],
+                condition=Q(status="effective"),
+                name="one_effective_revision_per_document",
+            ),
+            models.UniqueConstraint(
+                fields=["document"],
+                condition=Q(status__in=["draft", "in_review", "approved"]),
+                name="one_open_revision_per_document",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.document.number} rev. {self.label}"
+
+    def get_absolute_url(self):
+        return reverse("documents:revision", args=[self.document_id, self.pk])
+
+    @property
+    def is_editable(self):
+        return self.status == self.Status.DRAFT
+
+    def fingerprint(self):
+        """A hash of the revision's content and identifying fields; signatures are bound to it."""
+        parts = [
+            str(self.pk),
+            str(self.document_id),
+            self.document.number,
+            self.document.title,
+            self.label,
+            self.change_summary,
+            self.sha256,
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+class Signature(models.Model):
+    """An electronic signature (who, when, meaning), bound to the fingerprint of one revision."""
+
+    class Meaning(models.TextChoices):
+        REVIEWED = "reviewed", _("Reviewed")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="signatures")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(_("printed name"), max_length=200)
+    meaning = models.CharField(_("meaning"), max_length=20, choices=Meaning.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    signed_at = models.DateTimeField(_("signed at"))
+    review_round = models.PositiveSmallIntegerField()
+    revision_fingerprint = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, unique=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        ordering = ["signed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["revision", "signer", "review_round", "meaning"],
+                name="one_signature_per_signer_meaning_round",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.printed_name} — {self.get_meaning_display()} — {self.revision}"
+
+    def compute_digest(self):
+        parts = [
+            self.revision_fingerprint,
+            str(self.signer_id),
+            self.printed_name,
+            self.meaning,
+            self.comment,
+            self.signed_at.isoformat(),
+            str(self.review_round),
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+    def is_intact(self):
+        """True while the signature still matches its revision and its own fields."""
+        return (
+            self.revision_fingerprint == self.revision.fingerprint()
+            and self.digest == self.compute_digest()
+        )
+
+
+class AcknowledgementQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(acknowledged_at__isnull=True)
+
+
+class Acknowledgement(models.Model):
+    """A person asked to read an effective revision, and when they confirmed they had."""
+
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="acknowledgements")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="acknowledgements"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+    due_date = models.DateField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = AcknowledgementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("read-and-acknowledge")
+        verbose_name_plural = _("read-and-acknowledge")
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "person"], name="acknowledgement_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.person} — {self.revision}"
+
+
+def months_after(start: date, months: int) -> date:
+    """The same day ``months`` later (the last day of the month when it has fewer days)."""
+    import calendar
+
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))

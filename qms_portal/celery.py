@@ -20,4 +20,16 @@ app.conf.beat_schedule = {
         "task": "qms_portal.organisation.tasks.redeliver_pending_notifications",
         "schedule": crontab(minute="*/10"),
     },
+    "documents-make-due-revisions-effective": {
+        "task": "documents.tasks.make_due_revisions_effective",
+        "schedule": crontab(hour=0, minute=5),
+    },
+    "documents-review-reminders": {
+        "task": "documents.tasks.send_review_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "documents-acknowledgement-reminders": {
+        "task": "documents.tasks.send_acknowledgement_reminders",
+        "schedule": crontab(hour=7, minute=15),
+    },
 }

@@ -1,0 +1,39 @@
+"""Loading one document or revision for a person, with the same rule the register uses."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from . import workflow
+from .models import Document, Revision
+
+
+def get_document_for(person, pk, *, to="view"):
+    """The document, or 404 when the person may not see it; 403 when they may see but not act."""
+    document = (
+        Document.objects.visible_to(person)
+        .select_related("agency", "owner", "owner_department")
+        .filter(pk=pk)
+        .first()
+    )
+    if document is None:
+        raise Http404(_("No such document."))
+    if to == "edit" and not workflow.can_edit(person, document):
+        raise PermissionDenied(_("Only staff of %(department)s or a quality manager can change %(number)s.")
+                               % {"department": document.owner_department.name, "number": document.number})
+    if to == "manage" and not workflow.can_manage(person, document):
+        raise PermissionDenied(_("Only the owner of %(number)s or a quality manager can do this.")
+                               % {"number": document.number})
+    return document
+
+
+def get_revision_for(person, document_pk, pk):
+    """A revision of a visible document; drafts and reviews only for those who work on them."""
+    document = get_document_for(person, document_pk)
+    revision = Revision.objects.filter(document=document, pk=pk).select_related("author").first()
+    if revision is None:
+        raise Http404(_("No such revision."))
+    if revision.status in Revision.OPEN_STATUSES and not workflow.can_read_open_revisions(person, document):
+        raise Http404(_("No such revision."))
+    revision.document = document
+    return revision

@@ -1,0 +1,59 @@
+from django.contrib import admin
+from guardian.admin import GuardedModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Acknowledgement, Document, NumberingScheme, Revision, Signature
+
+
+@admin.register(NumberingScheme)
+class NumberingSchemeAdmin(SimpleHistoryAdmin):
+    list_display = ["agency", "doc_type", "prefix", "number_format", "review_period_months"]
+
+
+@admin.register(Document)
+class DocumentAdmin(GuardedModelAdmin, SimpleHistoryAdmin):
+    list_display = ["number", "title", "doc_type", "owner_department", "next_review_due", "is_obsolete"]
+    list_filter = ["doc_type", "is_obsolete", "confidentiality"]
+    list_select_related = ["owner_department"]
+    search_fields = ["number", "title"]
+    readonly_fields = ["number", "agency", "next_review_due", "is_obsolete", "obsolete_reason"]
+
+
+@admin.register(Revision)
+class RevisionAdmin(SimpleHistoryAdmin):
+    """Read-only: revisions change only through the document workflow (signatures bind to them)."""
+
+    list_display = ["document", "label", "status", "effective_date", "author"]
+    list_filter = ["status"]
+    list_select_related = ["document", "author"]
+    search_fields = ["document__number"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Signature)
+class SignatureAdmin(SimpleHistoryAdmin):
+    list_display = ["revision", "printed_name", "meaning", "signed_at"]
+    list_select_related = ["revision__document"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Acknowledgement)
+class AcknowledgementAdmin(SimpleHistoryAdmin):
+    list_display = ["revision", "person", "assigned_at", "opened_at", "acknowledged_at"]
+    list_select_related = ["revision__document", "person"]

@@ -1,0 +1,66 @@
+"""Serving revision files: integrity check, controlled-copy stamp, safe headers."""
+
+import logging
+
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qms_portal import uploads
+from qms_portal.organisation.models import Person
+from qms_portal.organisation.notifications import notify
+from qms_portal.organisation.roles import Role
+
+from . import workflow
+from .models import Revision
+from .stamping import stamped_pdf
+
+logger = logging.getLogger(__name__)
+
+
+def _report_tampering(revision, found):
+    """A stored file no longer matches its upload hash: refuse it and tell the quality managers."""
+    logger.error("Integrity check failed for %s: stored sha256 %s, file now %s", revision, revision.sha256, found)
+    managers = Person.objects.with_role(Role.QUALITY_MANAGER).filter(
+        agency_id=revision.document.agency_id, is_active=True
+    )
+    for manager in managers:
+        notify(
+            recipient=manager,
+            key=f"doc-integrity:{revision.pk}:{found}:{manager.pk}",
+            subject=_("Integrity alert: the file of %(revision)s has changed on the server") % {"revision": revision},
+            body=_("Recorded SHA-256 %(expected)s, file now %(found)s. Downloads are refused until it is restored.")
+            % {"expected": revision.sha256, "found": found},
+            url=revision.get_absolute_url(),
+        )
+
+
+def serve_revision(request, revision):
+    try:
+        found = uploads.sha256_of(revision.file)
+    except FileNotFoundError:
+        found = "missing"
+    if found != revision.sha256:
+        _report_tampering(revision, found)
+        return render(request, "documents/integrity_error.html", {"revision": revision}, status=409)
+    workflow.record_opened(revision=revision, person=request.user)
+    document = revision.document
+    kind = uploads.KINDS_BY_CODE[revision.file_kind]
+    if revision.status == Revision.Status.EFFECTIVE and kind is uploads.PDF:
+        with revision.file.open("rb") as source:
+            content = stamped_pdf(
+                source, number=document.number, label=revision.label,
+                status=revision.get_status_display(), date=timezone.localdate().isoformat(),
+            )
+        response = HttpResponse(content, content_type=kind.content_type)
+        filename = f"{document.number}-rev{revision.label}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    else:
+        response = FileResponse(
+            revision.file.open("rb"), as_attachment=True, filename=revision.original_filename,
+            content_type=kind.content_type,
+        )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

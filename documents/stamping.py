@@ -1,0 +1,42 @@
+"""Controlled-copy stamping of PDF downloads (ISO 9001 7.5.3.2: prevent unintended use).
+
+Every page of the served copy carries the document number, revision, status, "Uncontrolled when
+printed" and the download date. The stored original is never changed.
+"""
+
+import io
+
+from django.utils.html import escape
+from pypdf import PdfReader, PdfWriter
+
+STAMP_HTML = """<html><head><style>
+@page {{ size: {width}pt {height}pt; margin: 0; }}
+body {{ margin: 0; font-family: "DejaVu Sans", "Noto Sans CJK SC", sans-serif; }}
+.stamp {{ position: absolute; left: 18pt; right: 18pt; bottom: 8pt; font-size: 7pt; color: #b3261e;
+         border-top: 0.5pt solid #b3261e; padding-top: 2pt; display: flex; justify-content: space-between; }}
+</style></head><body><div class="stamp"><span>{number} · Rev. {label} · {status}</span>
+<span>UNCONTROLLED WHEN PRINTED · 打印件为非受控文件</span><span>Downloaded {date}</span></div></body></html>"""
+
+
+def _stamp_page(width, height, *, number, label, status, date):
+    from weasyprint import HTML
+
+    html = STAMP_HTML.format(width=width, height=height, number=escape(number), label=escape(label),
+                             status=escape(status), date=escape(date))
+    return PdfReader(io.BytesIO(HTML(string=html).write_pdf())).pages[0]
+
+
+def stamped_pdf(source, *, number, label, status, date):
+    """Bytes of ``source`` (a binary file) with the control stamp merged onto every page."""
+    reader = PdfReader(source)
+    writer = PdfWriter()
+    stamps = {}
+    for page in reader.pages:
+        size = (round(float(page.mediabox.width), 1), round(float(page.mediabox.height), 1))
+        if size not in stamps:  # one rendering per page size, not per page
+            stamps[size] = _stamp_page(*size, number=number, label=label, status=status, date=date)
+        page.merge_page(stamps[size])
+        writer.add_page(page)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()

@@ -1,0 +1,37 @@
+"""Celery tasks of document control: small, idempotent, taking ids."""
+
+from celery import shared_task
+
+from qms_portal import uploads
+from qms_portal.organisation.history import acting_as
+from qms_portal.organisation.models import Person
+
+from . import reminders, workflow
+from .models import Revision
+
+
+@shared_task
+def extract_revision_text(revision_id):
+    """Extract a revision's text for search (runs after the upload commits)."""
+    revision = Revision.objects.filter(pk=revision_id).first()
+    if revision is None or revision.extracted_text:
+        return False
+    text = uploads.extract_text(revision.file, revision.file_kind)
+    Revision.objects.filter(pk=revision_id).update(extracted_text=text)  # search index, not history
+    return bool(text)
+
+
+@shared_task
+def make_due_revisions_effective(acting_user_id=None):
+    with acting_as(Person.objects.filter(pk=acting_user_id).first()):
+        return workflow.make_due_revisions_effective()
+
+
+@shared_task
+def send_review_reminders():
+    return reminders.send_review_reminders()
+
+
+@shared_task
+def send_acknowledgement_reminders():
+    return reminders.send_acknowledgement_reminders()

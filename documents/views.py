@@ -1,0 +1,317 @@
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import access, downloads, workflow
+from .forms import (
+    AssignReadingForm,
+    DocumentForm,
+    DraftForm,
+    ObsoleteForm,
+    PeriodicReviewForm,
+    RegisterFilterForm,
+    RevisionForm,
+    SignForm,
+    SubmitForm,
+)
+from .models import Document, Revision
+
+PAGE_SIZE = 25
+
+
+def _register_queryset(request):
+    form = RegisterFilterForm(request.GET or None, person=request.user)
+    documents = Document.objects.visible_to(request.user).with_register_columns()
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            documents = documents.search(data["q"])
+        if data["department"]:
+            documents = documents.filter(owner_department=data["department"])
+        if data["doc_type"]:
+            documents = documents.filter(doc_type=data["doc_type"])
+        if data["status"]:
+            documents = documents.with_status(data["status"])
+        if data["owner"]:
+            documents = documents.filter(owner=data["owner"])
+        if data["due"]:
+            documents = documents.due_for_review()
+        documents = documents.order_by(RegisterFilterForm.SORTS.get(data["sort"] or "number"), "pk")
+    else:
+        documents = documents.order_by("number")
+    return form, documents
+
+
+@login_required
+def register(request):
+    """The document register (ISO 9001 7.5.3): filters, search, sorting, pages, CSV export."""
+    form, documents = _register_queryset(request)
+    if request.GET.get("export") == "csv":
+        return _register_csv(documents)
+    page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "documents/register.html", {
+        "form": form, "page": page, "today": timezone.localdate(),
+        "can_create": bool(request.user.department_ids) or request.user.is_quality_manager,
+    })
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _register_csv(documents):
+    writer = csv.writer(_Echo())
+    header = ["number", "title", "type", "owner department", "owner", "confidentiality",
+              "current revision", "status", "effective since", "next review due"]
+
+    def rows():
+        yield writer.writerow(header)
+        for d in documents.iterator(chunk_size=2000):
+            status = "obsolete" if d.is_obsolete else d.latest_status
+            yield writer.writerow([
+                d.number, d.title, d.get_doc_type_display(), d.owner_department.code, d.owner.display_name,
+                d.get_confidentiality_display(), d.effective_label or "", status or "",
+                d.effective_since or "", d.next_review_due or "",
+            ])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="document-register.csv"'
+    return response
+
+
+@login_required
+def create(request):
+    form = DocumentForm(request.POST or None, request.FILES or None, person=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            document = workflow.create_document(
+                actor=request.user, title=data["title"], doc_type=data["doc_type"],
+                owner_department=data["owner_department"], owner=data["owner"], upload=data["file"],
+                change_summary=data["change_summary"], confidentiality=data["confidentiality"],
+                restricted_to=data["restricted_to"], review_period_months=data["review_period_months"],
+                retention_years=data["retention_years"],
+            )
+        except (ValidationError, workflow.DocumentError) as error:
+            form.add_error("file" if isinstance(error, ValidationError) else None, _message(error))
+        else:
+            messages.success(request, _("%(number)s registered as a draft.") % {"number": document.number})
+            return redirect(document)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "documents/create.html", {"form": form}, status=status)
+
+
+def _message(error):
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)
+
+
+@login_required
+def detail(request, pk):
+    document = access.get_document_for(request.user, pk)
+    revisions = list(document.revisions.select_related("author").order_by("-created_at", "-pk"))
+    readable = workflow.can_read_open_revisions(request.user, document)
+    shown = [r for r in revisions if r.status not in Revision.OPEN_STATUSES or readable]
+    current = next((r for r in shown if r.status == Revision.Status.EFFECTIVE), None)
+    focus = next((r for r in shown if r.status in Revision.OPEN_STATUSES), None) or current
+    if focus is None and shown:
+        focus = shown[0]
+    return _revision_page(request, document, focus, shown)
+
+
+@login_required
+def revision_detail(request, pk, revision_pk):
+    revision = access.get_revision_for(request.user, pk, revision_pk)
+    document = revision.document
+    readable = workflow.can_read_open_revisions(request.user, document)
+    revisions = [r for r in document.revisions.select_related("author").order_by("-created_at", "-pk")
+                 if r.status not in Revision.OPEN_STATUSES or readable]
+    return _revision_page(request, document, revision, revisions)
+
+
+def _revision_page(request, document, revision, revisions, *, forms=None, error=None, status=200):
+    person = request.user
+    context = {"document": document, "revision": revision, "revisions": revisions,
+               "can_edit": workflow.can_edit(person, document),
+               "can_manage": workflow.can_manage(person, document),
+               "action_error": error, "today": timezone.localdate()}
+    if revision is not None:
+        signatures = list(revision.signatures.select_related("revision__document").order_by("signed_at"))
+        acknowledgements = list(
+            revision.acknowledgements.select_related("person").order_by("acknowledged_at", "person__last_name")
+        )
+        reviewer_ids = set(revision.reviewers.values_list("pk", flat=True))
+        approver_ids = set(revision.approvers.values_list("pk", flat=True))
+        my_ack = next((a for a in acknowledgements if a.person_id == person.pk), None)
+        context.update({
+            "signatures": signatures,
+            "reviewers": revision.reviewers.all(), "approvers": revision.approvers.all(),
+            "can_sign": revision.status == Revision.Status.IN_REVIEW and person.pk in reviewer_ids | approver_ids,
+            "acknowledgements": acknowledgements,
+            "acknowledged_count": sum(1 for a in acknowledgements if a.acknowledged_at),
+            "my_acknowledgement": my_ack,
+            "sign_form": SignForm(), "submit_form": SubmitForm(document=document),
+            "draft_form": DraftForm(initial={"change_summary": revision.change_summary}),
+            "assign_form": AssignReadingForm(document=document),
+        })
+    context.update({"revision_form": RevisionForm(), "obsolete_form": ObsoleteForm(),
+                    "review_form": PeriodicReviewForm()})
+    context.update(forms or {})
+    return render(request, "documents/detail.html", context, status=status)
+
+
+def _action_failed(request, revision, error, forms=None):
+    """Show the revision page again with the reason, as a 4xx (409: the state forbids it)."""
+    document = revision.document
+    readable = workflow.can_read_open_revisions(request.user, document)
+    revisions = [r for r in document.revisions.select_related("author").order_by("-created_at", "-pk")
+                 if r.status not in Revision.OPEN_STATUSES or readable]
+    status = 409 if isinstance(error, workflow.DocumentError) else 400
+    return _revision_page(request, document, revision, revisions, forms=forms,
+                          error=_message(error) if error else None, status=status)
+
+
+@login_required
+@require_POST
+def revision_new(request, pk):
+    document = access.get_document_for(request.user, pk, to="edit")
+    form = RevisionForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            revision = workflow.start_revision(
+                document=document, actor=request.user, change_summary=form.cleaned_data["change_summary"],
+                upload=form.cleaned_data["file"], label=form.cleaned_data["label"] or None,
+            )
+        except (ValidationError, workflow.DocumentError) as error:
+            form.add_error(None, _message(error))
+        else:
+            messages.success(request, _("Revision %(label)s started as a draft.") % {"label": revision.label})
+            return redirect(revision)
+    latest = document.revisions.order_by("-created_at").first()
+    return _action_failed(request, latest, None, forms={"revision_form": form}) if latest else redirect(document)
+
+
+def _post_on_revision(request, pk, revision_pk, form_class, action, success, form_name, **form_kwargs):
+    revision = access.get_revision_for(request.user, pk, revision_pk)
+    form = form_class(request.POST, request.FILES, **form_kwargs)
+    if not form.is_valid():
+        return _action_failed(request, revision, None, forms={form_name: form})
+    try:
+        action(revision, form.cleaned_data)
+    except (ValidationError, workflow.DocumentError) as error:
+        form.add_error(None, _message(error))
+        return _action_failed(request, revision, error, forms={form_name: form})
+    messages.success(request, success)
+    return redirect(revision)
+
+
+@login_required
+@require_POST
+def revision_edit(request, pk, revision_pk):
+    return _post_on_revision(
+        request, pk, revision_pk, DraftForm,
+        lambda r, d: workflow.update_draft(revision_id=r.pk, actor=request.user,
+                                           change_summary=d["change_summary"], upload=d["file"]),
+        _("Draft saved."), "draft_form",
+    )
+
+
+@login_required
+@require_POST
+def revision_submit(request, pk, revision_pk):
+    document = access.get_document_for(request.user, pk)
+    return _post_on_revision(
+        request, pk, revision_pk, SubmitForm,
+        lambda r, d: workflow.submit_for_review(revision_id=r.pk, actor=request.user, reviewers=d["reviewers"],
+                                                approvers=d["approvers"], effective_date=d["effective_date"]),
+        _("Submitted for review. The reviewers and approvers have been notified."), "submit_form",
+        document=document,
+    )
+
+
+@login_required
+@require_POST
+def revision_sign(request, pk, revision_pk):
+    return _post_on_revision(
+        request, pk, revision_pk, SignForm,
+        lambda r, d: workflow.sign(revision_id=r.pk, signer=request.user, password=d["password"],
+                                   meaning=d["meaning"], comment=d["comment"]),
+        _("Your signature has been recorded."), "sign_form",
+    )
+
+
+@login_required
+@require_POST
+def revision_assign(request, pk, revision_pk):
+    document = access.get_document_for(request.user, pk, to="manage")
+    return _post_on_revision(
+        request, pk, revision_pk, AssignReadingForm,
+        lambda r, d: workflow.assign_reading(revision_id=r.pk, actor=request.user, people=d["people"],
+                                             departments=d["departments"], due_date=d["due_date"]),
+        _("Reading assigned."), "assign_form", document=document,
+    )
+
+
+@login_required
+@require_POST
+def revision_acknowledge(request, pk, revision_pk):
+    revision = access.get_revision_for(request.user, pk, revision_pk)
+    try:
+        workflow.acknowledge(revision_id=revision.pk, person=request.user)
+    except workflow.DocumentError as error:
+        return _action_failed(request, revision, error)
+    messages.success(request, _("Thank you: your acknowledgement is recorded."))
+    return redirect(revision)
+
+
+@login_required
+@require_POST
+def obsolete(request, pk):
+    document = access.get_document_for(request.user, pk, to="manage")
+    form = ObsoleteForm(request.POST)
+    if form.is_valid():
+        try:
+            workflow.make_obsolete(document_id=document.pk, actor=request.user, reason=form.cleaned_data["reason"])
+        except workflow.DocumentError as error:
+            return _action_failed(request, document.revisions.order_by("-created_at").first(), error)
+        messages.success(request, _("%(number)s is now obsolete.") % {"number": document.number})
+        return redirect(document)
+    return _action_failed(request, document.revisions.order_by("-created_at").first(), None,
+                          forms={"obsolete_form": form})
+
+
+@login_required
+@require_POST
+def periodic_review(request, pk):
+    document = access.get_document_for(request.user, pk, to="manage")
+    form = PeriodicReviewForm(request.POST)
+    latest = document.revisions.order_by("-created_at").first()
+    if not form.is_valid():
+        return _action_failed(request, latest, None, forms={"review_form": form})
+    try:
+        workflow.confirm_periodic_review(document_id=document.pk, actor=request.user,
+                                         comment=form.cleaned_data["comment"])
+    except workflow.DocumentError as error:
+        return _action_failed(request, latest, error)
+    messages.success(request, _("Review recorded. The next review is due in %(months)d months.")
+                     % {"months": document.review_period_months})
+    return redirect(document)
+
+
+@login_required
+def download(request, pk, revision_pk):
+    """Serve a revision's file after checking who asks and that its bytes are unchanged."""
+    revision = access.get_revision_for(request.user, pk, revision_pk)
+    return downloads.serve_revision(request, revision)
+
+
