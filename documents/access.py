@@ -19,11 +19,15 @@ def get_document_for(person, pk, *, to="view"):
     if document is None:
         raise Http404(_("No such document."))
     if to == "edit" and not workflow.can_edit(person, document):
-        raise PermissionDenied(_("Only staff of %(department)s or a quality manager can change %(number)s.")
-                               % {"department": document.owner_department.name, "number": document.number})
+        raise PermissionDenied(
+            _("Only staff of %(department)s or a quality manager can change %(number)s.")
+            % {"department": document.owner_department.name, "number": document.number}
+        )
     if to == "manage" and not workflow.can_manage(person, document):
-        raise PermissionDenied(_("Only the owner of %(number)s or a quality manager can do this.")
-                               % {"number": document.number})
+        raise PermissionDenied(
+            _("Only the owner of %(number)s or a quality manager can do this.")
+            % {"number": document.number}
+        )
     return document
 
 
@@ -33,7 +37,9 @@ def get_revision_for(person, document_pk, pk):
     revision = Revision.objects.filter(document=document, pk=pk).select_related("author").first()
     if revision is None:
         raise Http404(_("No such revision."))
-    if revision.status in Revision.OPEN_STATUSES and not workflow.can_read_open_revisions(person, document):
+    if revision.status in Revision.OPEN_STATUSES and not workflow.can_read_open_revisions(
+        person, document
+    ):
         raise Http404(_("No such revision."))
     revision.document = document
     return revision

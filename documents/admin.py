@@ -12,7 +12,14 @@ class NumberingSchemeAdmin(SimpleHistoryAdmin):
 
 @admin.register(Document)
 class DocumentAdmin(GuardedModelAdmin, SimpleHistoryAdmin):
-    list_display = ["number", "title", "doc_type", "owner_department", "next_review_due", "is_obsolete"]
+    list_display = [
+        "number",
+        "title",
+        "doc_type",
+        "owner_department",
+        "next_review_due",
+        "is_obsolete",
+    ]
     list_filter = ["doc_type", "is_obsolete", "confidentiality"]
     list_select_related = ["owner_department"]
     search_fields = ["number", "title"]

@@ -21,7 +21,12 @@ logger = logging.getLogger(__name__)
 
 def _report_tampering(revision, found):
     """A stored file no longer matches its upload hash: refuse it and tell the quality managers."""
-    logger.error("Integrity check failed for %s: stored sha256 %s, file now %s", revision, revision.sha256, found)
+    logger.error(
+        "Integrity check failed for %s: stored sha256 %s, file now %s",
+        revision,
+        revision.sha256,
+        found,
+    )
     managers = Person.objects.with_role(Role.QUALITY_MANAGER).filter(
         agency_id=revision.document.agency_id, is_active=True
     )
@@ -29,8 +34,11 @@ def _report_tampering(revision, found):
         notify(
             recipient=manager,
             key=f"doc-integrity:{revision.pk}:{found}:{manager.pk}",
-            subject=_("Integrity alert: the file of %(revision)s has changed on the server") % {"revision": revision},
-            body=_("Recorded SHA-256 %(expected)s, file now %(found)s. Downloads are refused until it is restored.")
+            subject=_("Integrity alert: the file of %(revision)s has changed on the server")
+            % {"revision": revision},
+            body=_(
+                "Recorded SHA-256 %(expected)s, file now %(found)s. Downloads are refused until it is restored."
+            )
             % {"expected": revision.sha256, "found": found},
             url=revision.get_absolute_url(),
         )
@@ -50,15 +58,20 @@ def serve_revision(request, revision):
     if revision.status == Revision.Status.EFFECTIVE and kind is uploads.PDF:
         with revision.file.open("rb") as source:
             content = stamped_pdf(
-                source, number=document.number, label=revision.label,
-                status=revision.get_status_display(), date=timezone.localdate().isoformat(),
+                source,
+                number=document.number,
+                label=revision.label,
+                status=revision.get_status_display(),
+                date=timezone.localdate().isoformat(),
             )
         response = HttpResponse(content, content_type=kind.content_type)
         filename = f"{document.number}-rev{revision.label}.pdf"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     else:
         response = FileResponse(
-            revision.file.open("rb"), as_attachment=True, filename=revision.original_filename,
+            revision.file.open("rb"),
+            as_attachment=True,
+            filename=revision.original_filename,
             content_type=kind.content_type,
         )
     response["X-Content-Type-Options"] = "nosniff"

@@ -85,6 +85,9 @@ class NumberSequence(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.doc_type} {self.department_id}: {self.last_value}"
+
 
 class DocumentQuerySet(models.QuerySet):
     def visible_to(self, person):
@@ -140,7 +143,9 @@ class DocumentQuerySet(models.QuerySet):
     def with_register_columns(self):
         """Add the latest revision's label and status, and the effective revision's date."""
         latest = Revision.objects.filter(document=OuterRef("pk")).order_by("-created_at", "-pk")
-        effective = Revision.objects.filter(document=OuterRef("pk"), status=Revision.Status.EFFECTIVE)
+        effective = Revision.objects.filter(
+            document=OuterRef("pk"), status=Revision.Status.EFFECTIVE
+        )
         return self.select_related("owner", "owner_department").annotate(
             latest_label=Subquery(latest.values("label")[:1]),
             latest_status=Subquery(latest.values("status")[:1]),
@@ -181,7 +186,10 @@ class Document(models.Model):
     title = models.CharField(_("title"), max_length=250)
     doc_type = models.CharField(_("type"), max_length=20, choices=DocumentType.choices)
     owner_department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="documents", verbose_name=_("owner department")
+        Department,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        verbose_name=_("owner department"),
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -190,14 +198,18 @@ class Document(models.Model):
         verbose_name=_("owner"),
     )
     confidentiality = models.CharField(
-        _("confidentiality"), max_length=20, choices=Confidentiality.choices,
+        _("confidentiality"),
+        max_length=20,
+        choices=Confidentiality.choices,
         default=Confidentiality.INTERNAL,
     )
     restricted_to = models.ManyToManyField(
         Department, blank=True, related_name="restricted_documents", verbose_name=_("restricted to")
     )
     review_period_months = models.PositiveSmallIntegerField(_("review period (months)"), default=12)
-    retention_years = models.PositiveSmallIntegerField(_("retention (years)"), null=True, blank=True)
+    retention_years = models.PositiveSmallIntegerField(
+        _("retention (years)"), null=True, blank=True
+    )
     next_review_due = models.DateField(_("next review due"), null=True, blank=True, db_index=True)
     is_obsolete = models.BooleanField(_("obsolete"), default=False)
     obsolete_reason = models.TextField(_("reason made obsolete"), blank=True)
@@ -256,7 +268,9 @@ class Revision(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_revisions"
     )
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
     file = models.FileField(_("file"), upload_to=revision_upload_path, max_length=200)
     storage_name = models.CharField(max_length=200, editable=False)
     original_filename = models.CharField(_("file name"), max_length=150)
@@ -384,7 +398,9 @@ class AcknowledgementQuerySet(models.QuerySet):
 class Acknowledgement(models.Model):
     """A person asked to read an effective revision, and when they confirmed they had."""
 
-    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="acknowledgements")
+    revision = models.ForeignKey(
+        Revision, on_delete=models.PROTECT, related_name="acknowledgements"
+    )
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="acknowledgements"
     )

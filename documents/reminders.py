@@ -35,7 +35,9 @@ def send_review_reminders(today=None):
     today = today or timezone.localdate()
     horizon = today + timedelta(days=max(REVIEW_REMINDER_DAYS))
     documents = Document.objects.filter(
-        is_obsolete=False, next_review_due__isnull=False, next_review_due__lte=horizon,
+        is_obsolete=False,
+        next_review_due__isnull=False,
+        next_review_due__lte=horizon,
         revisions__status=Revision.Status.EFFECTIVE,
     ).select_related("owner", "agency")
     quality_managers = {}
@@ -49,7 +51,9 @@ def send_review_reminders(today=None):
         if stage == "overdue":
             if document.agency_id not in quality_managers:
                 quality_managers[document.agency_id] = list(
-                    Person.objects.with_role(Role.QUALITY_MANAGER).filter(agency_id=document.agency_id, is_active=True)
+                    Person.objects.with_role(Role.QUALITY_MANAGER).filter(
+                        agency_id=document.agency_id, is_active=True
+                    )
                 )
             recipients = [document.owner, *quality_managers[document.agency_id]]
             subject = _("Overdue for review: %(document)s (due %(date)s)")
@@ -60,7 +64,8 @@ def send_review_reminders(today=None):
             _notification, created = notify(
                 recipient=person,
                 key=f"{key}:{person.pk}",
-                subject=subject % {"document": document, "date": document.next_review_due, "days": days_left},
+                subject=subject
+                % {"document": document, "date": document.next_review_due, "days": days_left},
                 url=document.get_absolute_url(),
             )
             sent += created
@@ -71,16 +76,23 @@ def send_acknowledgement_reminders(today=None):
     """Remind people who have not acknowledged an effective revision within a week, once a week."""
     today = today or timezone.localdate()
     cutoff = timezone.now() - timedelta(days=ACKNOWLEDGEMENT_REMINDER_AFTER_DAYS)
-    pending = Acknowledgement.objects.pending().filter(
-        assigned_at__lte=cutoff, revision__status=Revision.Status.EFFECTIVE, person__is_active=True
-    ).select_related("revision__document", "person")
+    pending = (
+        Acknowledgement.objects.pending()
+        .filter(
+            assigned_at__lte=cutoff,
+            revision__status=Revision.Status.EFFECTIVE,
+            person__is_active=True,
+        )
+        .select_related("revision__document", "person")
+    )
     year, week, _day = today.isocalendar()
     sent = 0
     for ack in pending:
         _notification, created = notify(
             recipient=ack.person,
             key=f"doc-read-reminder:{ack.pk}:{year}-{week}",
-            subject=_("Reminder: please read and acknowledge %(revision)s") % {"revision": ack.revision},
+            subject=_("Reminder: please read and acknowledge %(revision)s")
+            % {"revision": ack.revision},
             url=ack.revision.document.get_absolute_url(),
         )
         sent += created

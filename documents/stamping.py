@@ -21,22 +21,26 @@ body {{ margin: 0; font-family: "DejaVu Sans", "Noto Sans CJK SC", sans-serif; }
 def _stamp_page(width, height, *, number, label, status, date):
     from weasyprint import HTML
 
-    html = STAMP_HTML.format(width=width, height=height, number=escape(number), label=escape(label),
-                             status=escape(status), date=escape(date))
+    html = STAMP_HTML.format(
+        width=width,
+        height=height,
+        number=escape(number),
+        label=escape(label),
+        status=escape(status),
+        date=escape(date),
+    )
     return PdfReader(io.BytesIO(HTML(string=html).write_pdf())).pages[0]
 
 
 def stamped_pdf(source, *, number, label, status, date):
     """Bytes of ``source`` (a binary file) with the control stamp merged onto every page."""
-    reader = PdfReader(source)
-    writer = PdfWriter()
+    writer = PdfWriter(clone_from=PdfReader(source))
     stamps = {}
-    for page in reader.pages:
+    for page in writer.pages:
         size = (round(float(page.mediabox.width), 1), round(float(page.mediabox.height), 1))
         if size not in stamps:  # one rendering per page size, not per page
             stamps[size] = _stamp_page(*size, number=number, label=label, status=status, date=date)
         page.merge_page(stamps[size])
-        writer.add_page(page)
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()

@@ -57,10 +57,16 @@ def register(request):
     if request.GET.get("export") == "csv":
         return _register_csv(documents)
     page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "documents/register.html", {
-        "form": form, "page": page, "today": timezone.localdate(),
-        "can_create": bool(request.user.department_ids) or request.user.is_quality_manager,
-    })
+    return render(
+        request,
+        "documents/register.html",
+        {
+            "form": form,
+            "page": page,
+            "today": timezone.localdate(),
+            "can_create": bool(request.user.department_ids) or request.user.is_quality_manager,
+        },
+    )
 
 
 class _Echo:
@@ -70,18 +76,37 @@ class _Echo:
 
 def _register_csv(documents):
     writer = csv.writer(_Echo())
-    header = ["number", "title", "type", "owner department", "owner", "confidentiality",
-              "current revision", "status", "effective since", "next review due"]
+    header = [
+        "number",
+        "title",
+        "type",
+        "owner department",
+        "owner",
+        "confidentiality",
+        "current revision",
+        "status",
+        "effective since",
+        "next review due",
+    ]
 
     def rows():
         yield writer.writerow(header)
         for d in documents.iterator(chunk_size=2000):
             status = "obsolete" if d.is_obsolete else d.latest_status
-            yield writer.writerow([
-                d.number, d.title, d.get_doc_type_display(), d.owner_department.code, d.owner.display_name,
-                d.get_confidentiality_display(), d.effective_label or "", status or "",
-                d.effective_since or "", d.next_review_due or "",
-            ])
+            yield writer.writerow(
+                [
+                    d.number,
+                    d.title,
+                    d.get_doc_type_display(),
+                    d.owner_department.code,
+                    d.owner.display_name,
+                    d.get_confidentiality_display(),
+                    d.effective_label or "",
+                    status or "",
+                    d.effective_since or "",
+                    d.next_review_due or "",
+                ]
+            )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="document-register.csv"'
@@ -95,16 +120,24 @@ def create(request):
         data = form.cleaned_data
         try:
             document = workflow.create_document(
-                actor=request.user, title=data["title"], doc_type=data["doc_type"],
-                owner_department=data["owner_department"], owner=data["owner"], upload=data["file"],
-                change_summary=data["change_summary"], confidentiality=data["confidentiality"],
-                restricted_to=data["restricted_to"], review_period_months=data["review_period_months"],
+                actor=request.user,
+                title=data["title"],
+                doc_type=data["doc_type"],
+                owner_department=data["owner_department"],
+                owner=data["owner"],
+                upload=data["file"],
+                change_summary=data["change_summary"],
+                confidentiality=data["confidentiality"],
+                restricted_to=data["restricted_to"],
+                review_period_months=data["review_period_months"],
                 retention_years=data["retention_years"],
             )
         except (ValidationError, workflow.DocumentError) as error:
             form.add_error("file" if isinstance(error, ValidationError) else None, _message(error))
         else:
-            messages.success(request, _("%(number)s registered as a draft.") % {"number": document.number})
+            messages.success(
+                request, _("%(number)s registered as a draft.") % {"number": document.number}
+            )
             return redirect(document)
     status = 400 if request.method == "POST" else 200
     return render(request, "documents/create.html", {"form": form}, status=status)
@@ -134,38 +167,60 @@ def revision_detail(request, pk, revision_pk):
     revision = access.get_revision_for(request.user, pk, revision_pk)
     document = revision.document
     readable = workflow.can_read_open_revisions(request.user, document)
-    revisions = [r for r in document.revisions.select_related("author").order_by("-created_at", "-pk")
-                 if r.status not in Revision.OPEN_STATUSES or readable]
+    revisions = [
+        r
+        for r in document.revisions.select_related("author").order_by("-created_at", "-pk")
+        if r.status not in Revision.OPEN_STATUSES or readable
+    ]
     return _revision_page(request, document, revision, revisions)
 
 
 def _revision_page(request, document, revision, revisions, *, forms=None, error=None, status=200):
     person = request.user
-    context = {"document": document, "revision": revision, "revisions": revisions,
-               "can_edit": workflow.can_edit(person, document),
-               "can_manage": workflow.can_manage(person, document),
-               "action_error": error, "today": timezone.localdate()}
+    context = {
+        "document": document,
+        "revision": revision,
+        "revisions": revisions,
+        "can_edit": workflow.can_edit(person, document),
+        "can_manage": workflow.can_manage(person, document),
+        "action_error": error,
+        "today": timezone.localdate(),
+    }
     if revision is not None:
-        signatures = list(revision.signatures.select_related("revision__document").order_by("signed_at"))
+        signatures = list(
+            revision.signatures.select_related("revision__document").order_by("signed_at")
+        )
         acknowledgements = list(
-            revision.acknowledgements.select_related("person").order_by("acknowledged_at", "person__last_name")
+            revision.acknowledgements.select_related("person").order_by(
+                "acknowledged_at", "person__last_name"
+            )
         )
         reviewer_ids = set(revision.reviewers.values_list("pk", flat=True))
         approver_ids = set(revision.approvers.values_list("pk", flat=True))
         my_ack = next((a for a in acknowledgements if a.person_id == person.pk), None)
-        context.update({
-            "signatures": signatures,
-            "reviewers": revision.reviewers.all(), "approvers": revision.approvers.all(),
-            "can_sign": revision.status == Revision.Status.IN_REVIEW and person.pk in reviewer_ids | approver_ids,
-            "acknowledgements": acknowledgements,
-            "acknowledged_count": sum(1 for a in acknowledgements if a.acknowledged_at),
-            "my_acknowledgement": my_ack,
-            "sign_form": SignForm(), "submit_form": SubmitForm(document=document),
-            "draft_form": DraftForm(initial={"change_summary": revision.change_summary}),
-            "assign_form": AssignReadingForm(document=document),
-        })
-    context.update({"revision_form": RevisionForm(), "obsolete_form": ObsoleteForm(),
-                    "review_form": PeriodicReviewForm()})
+        context.update(
+            {
+                "signatures": signatures,
+                "reviewers": revision.reviewers.all(),
+                "approvers": revision.approvers.all(),
+                "can_sign": revision.status == Revision.Status.IN_REVIEW
+                and person.pk in reviewer_ids | approver_ids,
+                "acknowledgements": acknowledgements,
+                "acknowledged_count": sum(1 for a in acknowledgements if a.acknowledged_at),
+                "my_acknowledgement": my_ack,
+                "sign_form": SignForm(),
+                "submit_form": SubmitForm(document=document),
+                "draft_form": DraftForm(initial={"change_summary": revision.change_summary}),
+                "assign_form": AssignReadingForm(document=document),
+            }
+        )
+    context.update(
+        {
+            "revision_form": RevisionForm(),
+            "obsolete_form": ObsoleteForm(),
+            "review_form": PeriodicReviewForm(),
+        }
+    )
     context.update(forms or {})
     return render(request, "documents/detail.html", context, status=status)
 
@@ -174,11 +229,21 @@ def _action_failed(request, revision, error, forms=None):
     """Show the revision page again with the reason, as a 4xx (409: the state forbids it)."""
     document = revision.document
     readable = workflow.can_read_open_revisions(request.user, document)
-    revisions = [r for r in document.revisions.select_related("author").order_by("-created_at", "-pk")
-                 if r.status not in Revision.OPEN_STATUSES or readable]
+    revisions = [
+        r
+        for r in document.revisions.select_related("author").order_by("-created_at", "-pk")
+        if r.status not in Revision.OPEN_STATUSES or readable
+    ]
     status = 409 if isinstance(error, workflow.DocumentError) else 400
-    return _revision_page(request, document, revision, revisions, forms=forms,
-                          error=_message(error) if error else None, status=status)
+    return _revision_page(
+        request,
+        document,
+        revision,
+        revisions,
+        forms=forms,
+        error=_message(error) if error else None,
+        status=status,
+    )
 
 
 @login_required
@@ -189,19 +254,30 @@ def revision_new(request, pk):
     if form.is_valid():
         try:
             revision = workflow.start_revision(
-                document=document, actor=request.user, change_summary=form.cleaned_data["change_summary"],
-                upload=form.cleaned_data["file"], label=form.cleaned_data["label"] or None,
+                document=document,
+                actor=request.user,
+                change_summary=form.cleaned_data["change_summary"],
+                upload=form.cleaned_data["file"],
+                label=form.cleaned_data["label"] or None,
             )
         except (ValidationError, workflow.DocumentError) as error:
             form.add_error(None, _message(error))
         else:
-            messages.success(request, _("Revision %(label)s started as a draft.") % {"label": revision.label})
+            messages.success(
+                request, _("Revision %(label)s started as a draft.") % {"label": revision.label}
+            )
             return redirect(revision)
     latest = document.revisions.order_by("-created_at").first()
-    return _action_failed(request, latest, None, forms={"revision_form": form}) if latest else redirect(document)
+    return (
+        _action_failed(request, latest, None, forms={"revision_form": form})
+        if latest
+        else redirect(document)
+    )
 
 
-def _post_on_revision(request, pk, revision_pk, form_class, action, success, form_name, **form_kwargs):
+def _post_on_revision(
+    request, pk, revision_pk, form_class, action, success, form_name, **form_kwargs
+):
     revision = access.get_revision_for(request.user, pk, revision_pk)
     form = form_class(request.POST, request.FILES, **form_kwargs)
     if not form.is_valid():
@@ -219,10 +295,18 @@ def _post_on_revision(request, pk, revision_pk, form_class, action, success, for
 @require_POST
 def revision_edit(request, pk, revision_pk):
     return _post_on_revision(
-        request, pk, revision_pk, DraftForm,
-        lambda r, d: workflow.update_draft(revision_id=r.pk, actor=request.user,
-                                           change_summary=d["change_summary"], upload=d["file"]),
-        _("Draft saved."), "draft_form",
+        request,
+        pk,
+        revision_pk,
+        DraftForm,
+        lambda r, d: workflow.update_draft(
+            revision_id=r.pk,
+            actor=request.user,
+            change_summary=d["change_summary"],
+            upload=d["file"],
+        ),
+        _("Draft saved."),
+        "draft_form",
     )
 
 
@@ -231,10 +315,19 @@ def revision_edit(request, pk, revision_pk):
 def revision_submit(request, pk, revision_pk):
     document = access.get_document_for(request.user, pk)
     return _post_on_revision(
-        request, pk, revision_pk, SubmitForm,
-        lambda r, d: workflow.submit_for_review(revision_id=r.pk, actor=request.user, reviewers=d["reviewers"],
-                                                approvers=d["approvers"], effective_date=d["effective_date"]),
-        _("Submitted for review. The reviewers and approvers have been notified."), "submit_form",
+        request,
+        pk,
+        revision_pk,
+        SubmitForm,
+        lambda r, d: workflow.submit_for_review(
+            revision_id=r.pk,
+            actor=request.user,
+            reviewers=d["reviewers"],
+            approvers=d["approvers"],
+            effective_date=d["effective_date"],
+        ),
+        _("Submitted for review. The reviewers and approvers have been notified."),
+        "submit_form",
         document=document,
     )
 
@@ -243,10 +336,19 @@ def revision_submit(request, pk, revision_pk):
 @require_POST
 def revision_sign(request, pk, revision_pk):
     return _post_on_revision(
-        request, pk, revision_pk, SignForm,
-        lambda r, d: workflow.sign(revision_id=r.pk, signer=request.user, password=d["password"],
-                                   meaning=d["meaning"], comment=d["comment"]),
-        _("Your signature has been recorded."), "sign_form",
+        request,
+        pk,
+        revision_pk,
+        SignForm,
+        lambda r, d: workflow.sign(
+            revision_id=r.pk,
+            signer=request.user,
+            password=d["password"],
+            meaning=d["meaning"],
+            comment=d["comment"],
+        ),
+        _("Your signature has been recorded."),
+        "sign_form",
     )
 
 
@@ -255,10 +357,20 @@ def revision_sign(request, pk, revision_pk):
 def revision_assign(request, pk, revision_pk):
     document = access.get_document_for(request.user, pk, to="manage")
     return _post_on_revision(
-        request, pk, revision_pk, AssignReadingForm,
-        lambda r, d: workflow.assign_reading(revision_id=r.pk, actor=request.user, people=d["people"],
-                                             departments=d["departments"], due_date=d["due_date"]),
-        _("Reading assigned."), "assign_form", document=document,
+        request,
+        pk,
+        revision_pk,
+        AssignReadingForm,
+        lambda r, d: workflow.assign_reading(
+            revision_id=r.pk,
+            actor=request.user,
+            people=d["people"],
+            departments=d["departments"],
+            due_date=d["due_date"],
+        ),
+        _("Reading assigned."),
+        "assign_form",
+        document=document,
     )
 
 
@@ -281,13 +393,21 @@ def obsolete(request, pk):
     form = ObsoleteForm(request.POST)
     if form.is_valid():
         try:
-            workflow.make_obsolete(document_id=document.pk, actor=request.user, reason=form.cleaned_data["reason"])
+            workflow.make_obsolete(
+                document_id=document.pk, actor=request.user, reason=form.cleaned_data["reason"]
+            )
         except workflow.DocumentError as error:
-            return _action_failed(request, document.revisions.order_by("-created_at").first(), error)
+            return _action_failed(
+                request, document.revisions.order_by("-created_at").first(), error
+            )
         messages.success(request, _("%(number)s is now obsolete.") % {"number": document.number})
         return redirect(document)
-    return _action_failed(request, document.revisions.order_by("-created_at").first(), None,
-                          forms={"obsolete_form": form})
+    return _action_failed(
+        request,
+        document.revisions.order_by("-created_at").first(),
+        None,
+        forms={"obsolete_form": form},
+    )
 
 
 @login_required
@@ -299,12 +419,16 @@ def periodic_review(request, pk):
     if not form.is_valid():
         return _action_failed(request, latest, None, forms={"review_form": form})
     try:
-        workflow.confirm_periodic_review(document_id=document.pk, actor=request.user,
-                                         comment=form.cleaned_data["comment"])
+        workflow.confirm_periodic_review(
+            document_id=document.pk, actor=request.user, comment=form.cleaned_data["comment"]
+        )
     except workflow.DocumentError as error:
         return _action_failed(request, latest, error)
-    messages.success(request, _("Review recorded. The next review is due in %(months)d months.")
-                     % {"months": document.review_period_months})
+    messages.success(
+        request,
+        _("Review recorded. The next review is due in %(months)d months.")
+        % {"months": document.review_period_months},
+    )
     return redirect(document)
 
 
@@ -313,5 +437,3 @@ def download(request, pk, revision_pk):
     """Serve a revision's file after checking who asks and that its bytes are unchanged."""
     revision = access.get_revision_for(request.user, pk, revision_pk)
     return downloads.serve_revision(request, revision)
-
-

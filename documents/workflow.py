@@ -44,7 +44,10 @@ TRANSITIONS = {
     "approve": ((Status.IN_REVIEW,), Status.APPROVED),
     "make_effective": ((Status.APPROVED,), Status.EFFECTIVE),
     "supersede": ((Status.EFFECTIVE,), Status.SUPERSEDED),
-    "make_obsolete": ((Status.DRAFT, Status.IN_REVIEW, Status.APPROVED, Status.EFFECTIVE), Status.OBSOLETE),
+    "make_obsolete": (
+        (Status.DRAFT, Status.IN_REVIEW, Status.APPROVED, Status.EFFECTIVE),
+        Status.OBSOLETE,
+    ),
 }
 
 
@@ -110,9 +113,10 @@ def can_read_open_revisions(person, document):
     """Drafts and revisions in review: editors, auditors and the people named to sign them."""
     if can_edit(person, document) or (person.is_auditor and person.agency_id == document.agency_id):
         return True
-    return Revision.objects.filter(document=document).filter(
-        reviewers=person
-    ).exists() or Revision.objects.filter(document=document, approvers=person).exists()
+    return (
+        Revision.objects.filter(document=document).filter(reviewers=person).exists()
+        or Revision.objects.filter(document=document, approvers=person).exists()
+    )
 
 
 # Numbering --------------------------------------------------------------------------------------
@@ -130,7 +134,9 @@ def next_number(*, agency, doc_type, department):
     scheme = scheme_for(agency, doc_type)
     try:
         with transaction.atomic():
-            NumberSequence.objects.get_or_create(agency=agency, doc_type=doc_type, department=department)
+            NumberSequence.objects.get_or_create(
+                agency=agency, doc_type=doc_type, department=department
+            )
     except IntegrityError:  # created concurrently: it exists now
         pass
     sequence = NumberSequence.objects.select_for_update().get(
@@ -195,13 +201,27 @@ def _queue_text_extraction(revision):
 
 
 def create_document(
-    *, actor, title, doc_type, owner_department, owner, upload, change_summary,
-    confidentiality=Confidentiality.INTERNAL, restricted_to=(), review_period_months=None,
-    retention_years=None, label="A",
+    *,
+    actor,
+    title,
+    doc_type,
+    owner_department,
+    owner,
+    upload,
+    change_summary,
+    confidentiality=Confidentiality.INTERNAL,
+    restricted_to=(),
+    review_period_months=None,
+    retention_years=None,
+    label="A",
 ):
     """Register a new document with its first revision (a draft), numbered by the scheme."""
     agency = owner_department.agency
-    if not (actor.is_quality_manager or actor.is_administrator or owner_department.pk in actor.department_ids):
+    if not (
+        actor.is_quality_manager
+        or actor.is_administrator
+        or owner_department.pk in actor.department_ids
+    ):
         raise PermissionDenied(_("You can create documents only for your own departments."))
     if owner.agency_id != agency.pk:
         raise DocumentError(_("The owner must work for %(agency)s.") % {"agency": agency})
@@ -219,13 +239,17 @@ def create_document(
             owner=owner,
             confidentiality=confidentiality,
             review_period_months=review_period_months or scheme.review_period_months,
-            retention_years=retention_years if retention_years is not None else scheme.retention_years,
+            retention_years=retention_years
+            if retention_years is not None
+            else scheme.retention_years,
         )
         document._change_reason = "registered"
         document.save()
         if confidentiality == Confidentiality.RESTRICTED:
             document.restricted_to.set(restricted_to)
-        revision = Revision(document=document, label=label, change_summary=change_summary, author=actor)
+        revision = Revision(
+            document=document, label=label, change_summary=change_summary, author=actor
+        )
         _store_file(revision, checked, upload)
         revision._change_reason = "first draft"
         revision.save()
@@ -245,24 +269,37 @@ def _next_label(document):
 def start_revision(*, document, actor, change_summary, upload, label=None):
     """Start the next revision of a document as a draft (only one open revision at a time)."""
     if not can_edit(actor, document):
-        raise PermissionDenied(_("Only staff of %(department)s or a quality manager can revise %(number)s.")
-                               % {"department": document.owner_department.name, "number": document.number})
+        raise PermissionDenied(
+            _("Only staff of %(department)s or a quality manager can revise %(number)s.")
+            % {"department": document.owner_department.name, "number": document.number}
+        )
     checked = check_file(upload, document.agency)
     with _removing_file_on_failure(checked), transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document.pk)
         if document.is_obsolete:
-            raise DocumentError(_("%(number)s is obsolete; it cannot be revised.") % {"number": document.number})
+            raise DocumentError(
+                _("%(number)s is obsolete; it cannot be revised.") % {"number": document.number}
+            )
         open_revision = document.revisions.open().first()
         if open_revision:
             raise DocumentError(
-                _("Revision %(label)s is still %(status)s. Finish or withdraw it before starting another.")
-                % {"label": open_revision.label, "status": open_revision.get_status_display().lower()}
+                _(
+                    "Revision %(label)s is still %(status)s. Finish or withdraw it before starting another."
+                )
+                % {
+                    "label": open_revision.label,
+                    "status": open_revision.get_status_display().lower(),
+                }
             )
         label = (label or _next_label(document)).strip()
         if document.revisions.filter(label=label).exists():
-            raise DocumentError(_("%(number)s already has a revision %(label)s.")
-                                % {"number": document.number, "label": label})
-        revision = Revision(document=document, label=label, change_summary=change_summary, author=actor)
+            raise DocumentError(
+                _("%(number)s already has a revision %(label)s.")
+                % {"number": document.number, "label": label}
+            )
+        revision = Revision(
+            document=document, label=label, change_summary=change_summary, author=actor
+        )
         _store_file(revision, checked, upload)
         revision._change_reason = "new draft"
         revision.save()
@@ -271,8 +308,10 @@ def start_revision(*, document, actor, change_summary, upload, label=None):
 
 
 def _lock(revision_id):
-    return Revision.objects.select_for_update().select_related("document", "document__agency").get(
-        pk=revision_id
+    return (
+        Revision.objects.select_for_update()
+        .select_related("document", "document__agency")
+        .get(pk=revision_id)
     )
 
 
@@ -287,8 +326,10 @@ def update_draft(*, revision_id, actor, change_summary, upload=None):
     with _removing_file_on_failure(checked), transaction.atomic():
         revision = _lock(revision_id)
         if not revision.is_editable:
-            raise DocumentError(_("Revision %(label)s is %(status)s; only drafts can be edited.")
-                                % {"label": revision.label, "status": revision.get_status_display().lower()})
+            raise DocumentError(
+                _("Revision %(label)s is %(status)s; only drafts can be edited.")
+                % {"label": revision.label, "status": revision.get_status_display().lower()}
+            )
         revision.change_summary = change_summary
         if checked:
             _store_file(revision, checked, upload)
@@ -307,23 +348,35 @@ def submit_for_review(*, revision_id, actor, reviewers, approvers, effective_dat
         revision = _lock(revision_id)
         document = revision.document
         if not can_edit(actor, document):
-            raise PermissionDenied(_("Only staff of the owner department can submit this revision."))
+            raise PermissionDenied(
+                _("Only staff of the owner department can submit this revision.")
+            )
         _require_transition(revision, "submit")
         if not approvers:
             raise DocumentError(_("Name at least one approver."))
         if revision.author in approvers:
-            raise DocumentError(_("The author of a revision cannot approve it; name another approver."))
-        outsiders = [p for p in reviewers + approvers if p.agency_id != document.agency_id or not p.is_active]
+            raise DocumentError(
+                _("The author of a revision cannot approve it; name another approver.")
+            )
+        outsiders = [
+            p for p in reviewers + approvers if p.agency_id != document.agency_id or not p.is_active
+        ]
         if outsiders:
-            raise DocumentError(_("%(person)s cannot sign for %(agency)s.")
-                                % {"person": outsiders[0], "agency": document.agency})
+            raise DocumentError(
+                _("%(person)s cannot sign for %(agency)s.")
+                % {"person": outsiders[0], "agency": document.agency}
+            )
         if effective_date and effective_date < timezone.localdate():
             raise DocumentError(_("The effective date cannot be in the past."))
         revision.reviewers.set(reviewers)
         revision.approvers.set(approvers)
         _set_status(
-            revision, "submit", "submitted for review",
-            review_round=revision.review_round + 1, review_comments="", effective_date=effective_date,
+            revision,
+            "submit",
+            "submitted for review",
+            review_round=revision.review_round + 1,
+            review_comments="",
+            effective_date=effective_date,
         )
         for person in {*reviewers, *approvers}:
             notify(
@@ -358,39 +411,66 @@ def sign(*, revision_id, signer, password, meaning, comment=""):
     with transaction.atomic():
         revision = _lock(revision_id)
         if revision.status != Status.IN_REVIEW:
-            raise DocumentError(_("Revision %(label)s of %(number)s is %(status)s; there is nothing to sign.")
-                                % {"label": revision.label, "number": revision.document.number,
-                                   "status": revision.get_status_display().lower()})
+            raise DocumentError(
+                _("Revision %(label)s of %(number)s is %(status)s; there is nothing to sign.")
+                % {
+                    "label": revision.label,
+                    "number": revision.document.number,
+                    "status": revision.get_status_display().lower(),
+                }
+            )
         reviewers = set(revision.reviewers.values_list("pk", flat=True))
         approvers = set(revision.approvers.values_list("pk", flat=True))
-        reviewed, approved = _signed(revision, Signature.Meaning.REVIEWED), _signed(revision, Signature.Meaning.APPROVED)
+        reviewed, approved = (
+            _signed(revision, Signature.Meaning.REVIEWED),
+            _signed(revision, Signature.Meaning.APPROVED),
+        )
         if meaning == Signature.Meaning.REVIEWED:
             if signer.pk not in reviewers:
-                raise PermissionDenied(_("Only the named reviewers can review %(revision)s.") % {"revision": revision})
+                raise PermissionDenied(
+                    _("Only the named reviewers can review %(revision)s.") % {"revision": revision}
+                )
             if signer.pk in reviewed:
                 raise DocumentError(_("You have already signed this revision as reviewed."))
         elif meaning == Signature.Meaning.APPROVED:
             if signer.pk not in approvers:
-                raise PermissionDenied(_("Only the named approver can approve revision %(label)s of %(number)s.")
-                                       % {"label": revision.label, "number": revision.document.number})
+                raise PermissionDenied(
+                    _("Only the named approver can approve revision %(label)s of %(number)s.")
+                    % {"label": revision.label, "number": revision.document.number}
+                )
             if signer.pk in approved:
                 raise DocumentError(_("You have already approved this revision."))
             if reviewers - reviewed:
-                raise DocumentError(_("Every named reviewer must sign before approval; waiting for %(count)d.")
-                                    % {"count": len(reviewers - reviewed)})
+                raise DocumentError(
+                    _("Every named reviewer must sign before approval; waiting for %(count)d.")
+                    % {"count": len(reviewers - reviewed)}
+                )
         elif meaning == Signature.Meaning.REJECTED:
             if signer.pk not in reviewers | approvers:
-                raise PermissionDenied(_("Only the named reviewers and approvers can reject this revision."))
+                raise PermissionDenied(
+                    _("Only the named reviewers and approvers can reject this revision.")
+                )
             if not comment:
-                raise DocumentError(_("Say why you reject the revision, so the author can correct it."))
+                raise DocumentError(
+                    _("Say why you reject the revision, so the author can correct it.")
+                )
         else:
-            raise DocumentError(_("Choose what your signature means: reviewed, approved or rejected."))
+            raise DocumentError(
+                _("Choose what your signature means: reviewed, approved or rejected.")
+            )
         signature = _record_signature(revision, signer, meaning, comment)
         if meaning == Signature.Meaning.REJECTED:
-            _set_status(revision, "reject", f"rejected by {signature.printed_name}", review_comments=comment)
-            notify(recipient=revision.author, key=f"doc-rejected:{revision.pk}:{revision.review_round}",
-                   subject=_("%(revision)s was returned to draft") % {"revision": revision},
-                   body=comment, url=revision.get_absolute_url(), actor=signer)
+            _set_status(
+                revision, "reject", f"rejected by {signature.printed_name}", review_comments=comment
+            )
+            notify(
+                recipient=revision.author,
+                key=f"doc-rejected:{revision.pk}:{revision.review_round}",
+                subject=_("%(revision)s was returned to draft") % {"revision": revision},
+                body=comment,
+                url=revision.get_absolute_url(),
+                actor=signer,
+            )
         elif meaning == Signature.Meaning.APPROVED and approvers <= approved | {signer.pk}:
             _set_status(revision, "approve", "all approvers signed")
             if (revision.effective_date or timezone.localdate()) <= timezone.localdate():
@@ -424,23 +504,39 @@ def _make_effective(revision, *, actor):
     _require_transition(revision, "make_effective")
     document = Document.objects.select_for_update().get(pk=revision.document_id)
     now = timezone.now()
-    for previous in Revision.objects.select_for_update().filter(document=document, status=Status.EFFECTIVE):
-        _set_status(previous, "supersede", f"superseded by revision {revision.label}", superseded_at=now)
+    for previous in Revision.objects.select_for_update().filter(
+        document=document, status=Status.EFFECTIVE
+    ):
+        _set_status(
+            previous, "supersede", f"superseded by revision {revision.label}", superseded_at=now
+        )
     effective_date = revision.effective_date or timezone.localdate()
-    _set_status(revision, "make_effective", "became effective", effective_at=now, effective_date=effective_date)
+    _set_status(
+        revision,
+        "make_effective",
+        "became effective",
+        effective_at=now,
+        effective_date=effective_date,
+    )
     document.next_review_due = months_after(effective_date, document.review_period_months)
     document._change_reason = f"revision {revision.label} effective"
     document.save(update_fields=["next_review_due"])
-    notify(recipient=document.owner, key=f"doc-effective:{revision.pk}",
-           subject=_("%(revision)s is now effective") % {"revision": revision},
-           url=document.get_absolute_url(), actor=actor)
+    notify(
+        recipient=document.owner,
+        key=f"doc-effective:{revision.pk}",
+        subject=_("%(revision)s is now effective") % {"revision": revision},
+        url=document.get_absolute_url(),
+        actor=actor,
+    )
 
 
 def make_due_revisions_effective(*, today=None, actor=None):
     """Make approved revisions whose effective date has come effective (daily task). Returns count."""
     today = today or timezone.localdate()
     count = 0
-    due = Revision.objects.filter(status=Status.APPROVED, effective_date__lte=today).values_list("pk", flat=True)
+    due = Revision.objects.filter(status=Status.APPROVED, effective_date__lte=today).values_list(
+        "pk", flat=True
+    )
     for revision_id in list(due):
         with transaction.atomic():
             revision = _lock(revision_id)
@@ -458,8 +554,10 @@ def make_obsolete(*, document_id, actor, reason):
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document_id)
         if not can_manage(actor, document):
-            raise PermissionDenied(_("Only the owner of %(number)s or a quality manager can make it obsolete.")
-                                   % {"number": document.number})
+            raise PermissionDenied(
+                _("Only the owner of %(number)s or a quality manager can make it obsolete.")
+                % {"number": document.number}
+            )
         if document.is_obsolete:
             raise DocumentError(_("%(number)s is already obsolete.") % {"number": document.number})
         for revision in Revision.objects.select_for_update().filter(
@@ -479,8 +577,10 @@ def confirm_periodic_review(*, document_id, actor, comment):
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document_id)
         if not can_manage(actor, document):
-            raise PermissionDenied(_("Only the owner of %(number)s or a quality manager can confirm its review.")
-                                   % {"number": document.number})
+            raise PermissionDenied(
+                _("Only the owner of %(number)s or a quality manager can confirm its review.")
+                % {"number": document.number}
+            )
         if document.is_obsolete or not document.revisions.filter(status=Status.EFFECTIVE).exists():
             raise DocumentError(_("Only a document in force can be reviewed."))
         document.next_review_due = months_after(timezone.localdate(), document.review_period_months)
@@ -502,7 +602,9 @@ def assign_reading(*, revision_id, actor, people=(), departments=(), due_date=No
             raise DocumentError(_("Only the effective revision can be assigned for reading."))
         recipients = {p for p in people if p.is_active}
         recipients |= set(
-            Person.objects.filter(is_active=True, memberships__department__in=departments).distinct()
+            Person.objects.filter(
+                is_active=True, memberships__department__in=departments
+            ).distinct()
         )
         recipients = {p for p in recipients if p.agency_id == revision.document.agency_id}
         if not recipients:
@@ -510,13 +612,19 @@ def assign_reading(*, revision_id, actor, people=(), departments=(), due_date=No
         created = 0
         for person in sorted(recipients, key=lambda p: p.pk):
             ack, is_new = Acknowledgement.objects.get_or_create(
-                revision=revision, person=person, defaults={"assigned_by": actor, "due_date": due_date}
+                revision=revision,
+                person=person,
+                defaults={"assigned_by": actor, "due_date": due_date},
             )
             if is_new:
                 created += 1
-                notify(recipient=person, key=f"doc-read:{ack.pk}",
-                       subject=_("Please read and acknowledge %(revision)s") % {"revision": revision},
-                       url=revision.document.get_absolute_url(), actor=actor)
+                notify(
+                    recipient=person,
+                    key=f"doc-read:{ack.pk}",
+                    subject=_("Please read and acknowledge %(revision)s") % {"revision": revision},
+                    url=revision.document.get_absolute_url(),
+                    actor=actor,
+                )
     return created
 
 
@@ -529,14 +637,22 @@ def record_opened(*, revision, person):
 def acknowledge(*, revision_id, person):
     """The person confirms they have read the revision (after opening it)."""
     with transaction.atomic():
-        ack = Acknowledgement.objects.select_for_update().filter(revision_id=revision_id, person=person).first()
+        ack = (
+            Acknowledgement.objects.select_for_update()
+            .filter(revision_id=revision_id, person=person)
+            .first()
+        )
         if ack is None:
             raise DocumentError(_("You have not been asked to acknowledge this revision."))
         if ack.acknowledged_at:
-            raise DocumentError(_("You acknowledged this revision on %(date)s.")
-                                % {"date": timezone.localtime(ack.acknowledged_at).strftime("%Y-%m-%d")})
+            raise DocumentError(
+                _("You acknowledged this revision on %(date)s.")
+                % {"date": timezone.localtime(ack.acknowledged_at).strftime("%Y-%m-%d")}
+            )
         if ack.revision.status != Status.EFFECTIVE:
-            raise DocumentError(_("This revision is no longer in force; there is nothing to acknowledge."))
+            raise DocumentError(
+                _("This revision is no longer in force; there is nothing to acknowledge.")
+            )
         if not ack.opened_at:
             raise DocumentError(_("Open the document before confirming you have read it."))
         ack.acknowledged_at = timezone.now()

@@ -40,7 +40,9 @@ XLSX = FileKind(
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ("xlsx",),
 )
-ODT = FileKind("odt", "OpenDocument text (ODT)", "application/vnd.oasis.opendocument.text", ("odt",))
+ODT = FileKind(
+    "odt", "OpenDocument text (ODT)", "application/vnd.oasis.opendocument.text", ("odt",)
+)
 PNG = FileKind("png", "PNG image", "image/png", ("png",))
 JPEG = FileKind("jpeg", "JPEG image", "image/jpeg", ("jpg", "jpeg"))
 
@@ -93,7 +95,9 @@ def _check_zip(uploaded):
             compressed = sum(entry.compress_size for entry in entries) or 1
             if total > ZIP_MAX_TOTAL_UNCOMPRESSED or total / compressed > ZIP_MAX_RATIO:
                 raise ValidationError(
-                    _("The file expands to far more than its size (a compressed bomb?); it was refused.")
+                    _(
+                        "The file expands to far more than its size (a compressed bomb?); it was refused."
+                    )
                 )
             names = {entry.filename for entry in entries}
             mimetype = b""
@@ -101,7 +105,9 @@ def _check_zip(uploaded):
                 with archive.open("mimetype") as handle:
                     mimetype = handle.read(200)
     except zipfile.BadZipFile as error:
-        raise ValidationError(_("The file is damaged: it is not a readable office document.")) from error
+        raise ValidationError(
+            _("The file is damaged: it is not a readable office document.")
+        ) from error
     finally:
         uploaded.seek(0)
     if "[Content_Types].xml" in names and "word/document.xml" in names:
@@ -146,13 +152,16 @@ def check_upload(uploaded, *, allowed=DOCUMENT_KINDS, folder="uploads"):
     kind = detect_kind(uploaded)
     if kind is None or kind not in allowed:
         raise ValidationError(
-            _("This type of file is not accepted. Upload one of: %(kinds)s.") % {"kinds": allowed_labels}
+            _("This type of file is not accepted. Upload one of: %(kinds)s.")
+            % {"kinds": allowed_labels}
         )
     display_name = safe_display_name(uploaded.name)
     extension = PurePath(display_name).suffix.lower().lstrip(".")
     if extension not in kind.extensions:
         raise ValidationError(
-            _("The file is named “%(name)s” but its content is %(kind)s. Rename it or upload the right file.")
+            _(
+                "The file is named “%(name)s” but its content is %(kind)s. Rename it or upload the right file."
+            )
             % {"name": display_name, "kind": kind.label}
         )
     digest = hashlib.sha256()
@@ -181,14 +190,20 @@ def _strip_markup(xml_bytes):
 
 def extract_text(field_file, kind_code):
     """Plain text of a stored PDF, DOCX, XLSX or ODT for search; '' for images or unreadable files."""
-    parts = {"docx": ["word/document.xml"], "xlsx": ["xl/sharedStrings.xml"], "odt": ["content.xml"]}
+    parts = {
+        "docx": ["word/document.xml"],
+        "xlsx": ["xl/sharedStrings.xml"],
+        "odt": ["content.xml"],
+    }
     try:
         with field_file.open("rb") as handle:
             if kind_code == "pdf":
                 from pypdf import PdfReader
 
                 reader = PdfReader(handle)
-                return " ".join((page.extract_text() or "") for page in reader.pages[:500])[:1_000_000]
+                return " ".join((page.extract_text() or "") for page in reader.pages[:500])[
+                    :1_000_000
+                ]
             if kind_code in parts:
                 with zipfile.ZipFile(handle) as archive:
                     chunks = []

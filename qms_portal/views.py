@@ -67,6 +67,10 @@ def csrf_failure(request, reason=""):
     return render(
         request,
         "403.html",
-        {"reason": _("Your form expired or was sent from another site. Reload the page and try again.")},
+        {
+            "reason": _(
+                "Your form expired or was sent from another site. Reload the page and try again."
+            )
+        },
         status=403,
     )

@@ -154,7 +154,9 @@ def administrator(agency):
 @pytest.fixture
 def certifier(department_a, quality_manager):
     person = make_person("certifier", roles=[Role.CERTIFIER], external_organisation="Cert Body")
-    share_department_with_certifier(department=department_a, certifier=person, actor=quality_manager)
+    share_department_with_certifier(
+        department=department_a, certifier=person, actor=quality_manager
+    )
     return person
 
 

@@ -10,13 +10,18 @@ from .models import Department, Person
 def get_department_for(person, pk, *, to="view"):
     """The department, or 404 if the person may not see it; 403 if they may see but not manage."""
     department = (
-        Department.objects.visible_to(person).select_related("agency", "parent").filter(pk=pk).first()
+        Department.objects.visible_to(person)
+        .select_related("agency", "parent")
+        .filter(pk=pk)
+        .first()
     )
     if department is None:
         raise Http404(_("No such department."))
     if to == "manage" and not can_manage_department(person, department):
-        raise PermissionDenied(_("Only the head of %(department)s or an administrator can do this.")
-                               % {"department": department.name})
+        raise PermissionDenied(
+            _("Only the head of %(department)s or an administrator can do this.")
+            % {"department": department.name}
+        )
     return department
 
 

@@ -62,7 +62,9 @@ def deliver_email(notification_id):
 
 
 def _email_body(notification):
-    link = f"\n\n{settings.PORTAL_BASE_URL.rstrip('/')}{notification.url}" if notification.url else ""
+    link = (
+        f"\n\n{settings.PORTAL_BASE_URL.rstrip('/')}{notification.url}" if notification.url else ""
+    )
     return f"{notification.body}{link}"
 
 

@@ -13,6 +13,4 @@ class Role(models.TextChoices):
 
 
 #: Roles held by the agency's own people (a certifier is external).
-INTERNAL_ROLES = frozenset(
-    {Role.STAFF, Role.QUALITY_MANAGER, Role.AUDITOR, Role.ADMINISTRATOR}
-)
+INTERNAL_ROLES = frozenset({Role.STAFF, Role.QUALITY_MANAGER, Role.AUDITOR, Role.ADMINISTRATOR})

@@ -69,7 +69,9 @@ def person_list(request):
         Person.objects.visible_to(request.user)
         .filter(is_active=True)
         .select_related("agency")
-        .prefetch_related("groups", Prefetch("departments", queryset=Department.objects.order_by("code")))
+        .prefetch_related(
+            "groups", Prefetch("departments", queryset=Department.objects.order_by("code"))
+        )
     )
     query = request.GET.get("q", "").strip()[:100]
     if query:

@@ -13,8 +13,10 @@ from .roles import Role
 def add_member(*, person, department, is_head=False):
     """Put ``person`` in ``department`` (idempotent); returns the membership."""
     if person.agency_id != department.agency_id:
-        raise ValidationError(_("%(person)s is not part of %(agency)s.")
-                              % {"person": person, "agency": department.agency})
+        raise ValidationError(
+            _("%(person)s is not part of %(agency)s.")
+            % {"person": person, "agency": department.agency}
+        )
     membership, created = Membership.objects.get_or_create(
         person=person, department=department, defaults={"is_head": is_head}
     )

@@ -2,7 +2,7 @@
 
 import io
 import zipfile
-from functools import lru_cache
+from functools import cache
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,11 +12,13 @@ from documents.models import DocumentType, Signature
 from tests.conftest import PASSWORD
 
 
-@lru_cache(maxsize=None)
+@cache
 def pdf_bytes(text="Procedure for paying suppliers", pages=1):
     from weasyprint import HTML
 
-    body = "".join(f'<p style="page-break-after: always">{text} — page {n + 1}</p>' for n in range(pages))
+    body = "".join(
+        f'<p style="page-break-after: always">{text} — page {n + 1}</p>' for n in range(pages)
+    )
     return HTML(string=f"<html><body>{body}</body></html>").write_pdf()
 
 
@@ -24,7 +26,10 @@ def docx_bytes(text="Work instruction for the permit counter"):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
-        archive.writestr("word/document.xml", f"<w:document><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>")
+        archive.writestr(
+            "word/document.xml",
+            f"<w:document><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>",
+        )
     return buffer.getvalue()
 
 
@@ -42,18 +47,37 @@ def pdf_upload(name="procedure.pdf", text="Procedure for paying suppliers", page
     return upload(name, pdf_bytes(text, pages), "application/pdf")
 
 
-def draft_document(actor, department, *, title="Paying suppliers", doc_type=DocumentType.PROCEDURE, **extra):
+def draft_document(
+    actor, department, *, title="Paying suppliers", doc_type=DocumentType.PROCEDURE, **extra
+):
     extra.setdefault("upload", pdf_upload())
     return workflow.create_document(
-        actor=actor, title=title, doc_type=doc_type, owner_department=department, owner=actor,
-        change_summary="First issue", **extra,
+        actor=actor,
+        title=title,
+        doc_type=doc_type,
+        owner_department=department,
+        owner=actor,
+        change_summary="First issue",
+        **extra,
     )
 
 
 def make_effective(revision, *, reviewer, approver):
-    workflow.submit_for_review(revision_id=revision.pk, actor=revision.author, reviewers=[reviewer], approvers=[approver])
-    workflow.sign(revision_id=revision.pk, signer=reviewer, password=PASSWORD, meaning=Signature.Meaning.REVIEWED)
-    workflow.sign(revision_id=revision.pk, signer=approver, password=PASSWORD, meaning=Signature.Meaning.APPROVED)
+    workflow.submit_for_review(
+        revision_id=revision.pk, actor=revision.author, reviewers=[reviewer], approvers=[approver]
+    )
+    workflow.sign(
+        revision_id=revision.pk,
+        signer=reviewer,
+        password=PASSWORD,
+        meaning=Signature.Meaning.REVIEWED,
+    )
+    workflow.sign(
+        revision_id=revision.pk,
+        signer=approver,
+        password=PASSWORD,
+        meaning=Signature.Meaning.APPROVED,
+    )
     revision.refresh_from_db()
     return revision
 

@@ -19,12 +19,19 @@ Status = Revision.Status
 
 
 def submit(revision, reviewers, approvers, **extra):
-    return workflow.submit_for_review(revision_id=revision.pk, actor=revision.author, reviewers=reviewers,
-                                      approvers=approvers, **extra)
+    return workflow.submit_for_review(
+        revision_id=revision.pk,
+        actor=revision.author,
+        reviewers=reviewers,
+        approvers=approvers,
+        **extra,
+    )
 
 
 def sign(revision, person, meaning, password=PASSWORD, comment=""):
-    return workflow.sign(revision_id=revision.pk, signer=person, password=password, meaning=meaning, comment=comment)
+    return workflow.sign(
+        revision_id=revision.pk, signer=person, password=password, meaning=meaning, comment=comment
+    )
 
 
 def test_full_path_from_draft_to_effective(draft, colleague, quality_manager):
@@ -36,15 +43,22 @@ def test_full_path_from_draft_to_effective(draft, colleague, quality_manager):
 
     assert draft.next_review_due == months_after(timezone.localdate(), 12)
     meanings = [(s.printed_name, s.meaning) for s in revision.signatures.all()]
-    assert meanings == [(colleague.get_full_name() or "colleague", "reviewed"),
-                        (quality_manager.get_full_name() or "quality_manager", "approved")]
+    assert meanings == [
+        (colleague.get_full_name() or "colleague", "reviewed"),
+        (quality_manager.get_full_name() or "quality_manager", "approved"),
+    ]
     assert all(s.is_intact() for s in revision.signatures.all())
 
 
 def test_rejection_returns_the_revision_to_draft_with_comments(draft, colleague, quality_manager):
     revision = draft.revisions.get()
     submit(revision, [colleague], [quality_manager])
-    sign(revision, colleague, Signature.Meaning.REJECTED, comment="Section 3 contradicts the finance rules")
+    sign(
+        revision,
+        colleague,
+        Signature.Meaning.REJECTED,
+        comment="Section 3 contradicts the finance rules",
+    )
     revision.refresh_from_db()
     assert revision.status == Status.DRAFT
     assert "Section 3" in revision.review_comments
@@ -104,13 +118,19 @@ def test_transitions_from_the_wrong_state_are_refused(effective, colleague, qual
 
 def test_signed_revisions_can_no_longer_be_edited(effective, owner):
     with pytest.raises(workflow.DocumentError, match="only drafts"):
-        workflow.update_draft(revision_id=effective.revisions.get().pk, actor=owner, change_summary="sneaky")
+        workflow.update_draft(
+            revision_id=effective.revisions.get().pk, actor=owner, change_summary="sneaky"
+        )
 
 
 def test_signature_is_bound_to_its_revision(effective, owner, colleague, quality_manager):
     signature = effective.revisions.get().signatures.first()
-    second = workflow.start_revision(document=effective, actor=owner, change_summary="B", upload=pdf_upload())
-    Signature.objects.filter(pk=signature.pk).update(revision=second)  # moved behind the portal's back
+    second = workflow.start_revision(
+        document=effective, actor=owner, change_summary="B", upload=pdf_upload()
+    )
+    Signature.objects.filter(pk=signature.pk).update(
+        revision=second
+    )  # moved behind the portal's back
     signature.refresh_from_db()
     assert not signature.is_intact()
 
@@ -124,8 +144,12 @@ def test_a_changed_signature_field_breaks_its_digest(effective):
 
 def test_next_revision_supersedes_the_effective_one(effective, owner, colleague, quality_manager):
     first = effective.revisions.get()
-    second = workflow.start_revision(document=effective, actor=owner, change_summary="New supplier rules",
-                                     upload=pdf_upload(text="Revision B"))
+    second = workflow.start_revision(
+        document=effective,
+        actor=owner,
+        change_summary="New supplier rules",
+        upload=pdf_upload(text="Revision B"),
+    )
     assert second.label == "B"
     make_effective(second, reviewer=colleague, approver=quality_manager)
     first.refresh_from_db()
@@ -135,16 +159,28 @@ def test_next_revision_supersedes_the_effective_one(effective, owner, colleague,
 
 def test_database_refuses_two_effective_revisions(effective, owner):
     first = effective.revisions.get()
-    second = Revision(document=effective, label="Z", change_summary="x", author=owner, status=Status.EFFECTIVE,
-                      file=first.file.name, storage_name=first.storage_name, original_filename="x.pdf",
-                      file_kind="pdf", file_size=1, sha256=first.sha256)
+    second = Revision(
+        document=effective,
+        label="Z",
+        change_summary="x",
+        author=owner,
+        status=Status.EFFECTIVE,
+        file=first.file.name,
+        storage_name=first.storage_name,
+        original_filename="x.pdf",
+        file_kind="pdf",
+        file_size=1,
+        sha256=first.sha256,
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         second.save()
 
 
 def test_only_one_open_revision_at_a_time(draft, owner):
     with pytest.raises(workflow.DocumentError, match="still draft"):
-        workflow.start_revision(document=draft, actor=owner, change_summary="B", upload=pdf_upload())
+        workflow.start_revision(
+            document=draft, actor=owner, change_summary="B", upload=pdf_upload()
+        )
 
 
 def test_scheduled_revision_becomes_effective_on_its_date(draft, colleague, quality_manager):
@@ -184,7 +220,9 @@ def test_history_records_who_and_why(draft, colleague, quality_manager, client):
     assert latest.history_change_reason == "submitted for review"
 
 
-def test_signing_page_with_a_wrong_password_answers_4xx_and_saves_nothing(draft, colleague, quality_manager, client):
+def test_signing_page_with_a_wrong_password_answers_4xx_and_saves_nothing(
+    draft, colleague, quality_manager, client
+):
     revision = draft.revisions.get()
     submit(revision, [colleague], [quality_manager])
     client.force_login(colleague)

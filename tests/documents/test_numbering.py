@@ -9,18 +9,29 @@ from tests.documents.conftest import draft_document
 pytestmark = pytest.mark.django_db
 
 
-def test_numbers_count_up_per_type_and_department(owner, department_a, quality_manager, department_b):
+def test_numbers_count_up_per_type_and_department(
+    owner, department_a, quality_manager, department_b
+):
     first = draft_document(owner, department_a)
     second = draft_document(owner, department_a, title="Petty cash")
     form = draft_document(owner, department_a, title="Claim form", doc_type=DocumentType.FORM)
     other = draft_document(quality_manager, department_b, title="Street cleaning")
     assert [first.number, second.number, form.number, other.number] == [
-        "PRO-FIN-001", "PRO-FIN-002", "FRM-FIN-001", "PRO-URB-001"]
+        "PRO-FIN-001",
+        "PRO-FIN-002",
+        "FRM-FIN-001",
+        "PRO-URB-001",
+    ]
 
 
 def test_the_scheme_is_configurable(owner, department_a, agency):
-    NumberingScheme.objects.create(agency=agency, doc_type=DocumentType.WORK_INSTRUCTION, prefix="ZY",
-                                   number_format="{department}/{prefix}/{year}/{sequence:04d}", review_period_months=24)
+    NumberingScheme.objects.create(
+        agency=agency,
+        doc_type=DocumentType.WORK_INSTRUCTION,
+        prefix="ZY",
+        number_format="{department}/{prefix}/{year}/{sequence:04d}",
+        review_period_months=24,
+    )
     document = draft_document(owner, department_a, doc_type=DocumentType.WORK_INSTRUCTION)
     from django.utils import timezone
 
@@ -33,8 +44,14 @@ def test_a_taken_number_is_skipped_and_duplicates_are_refused_by_the_database(ow
     Document.objects.filter(pk=first.pk).update(number="PRO-FIN-002")
     assert draft_document(owner, department_a, title="Next").number == "PRO-FIN-003"
     with pytest.raises(IntegrityError):
-        Document.objects.create(agency=first.agency, number="PRO-FIN-003", title="x", doc_type="procedure",
-                                owner_department=department_a, owner=owner)
+        Document.objects.create(
+            agency=first.agency,
+            number="PRO-FIN-003",
+            title="x",
+            doc_type="procedure",
+            owner_department=department_a,
+            owner=owner,
+        )
 
 
 def test_staff_cannot_register_documents_for_another_department(outsider, department_a):

@@ -23,13 +23,16 @@ def test_sha256_is_of_the_content():
     assert checked.sha256 == hashlib.sha256(pdf_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("empty.pdf", b"", "empty"),
-    ("program.pdf", b"MZ\x90\x00" + b"\x00" * 100, "not accepted"),
-    ("image.pdf", PNG_BYTES, "its content is PNG"),
-    ("notes.txt", b"plain text", "not accepted"),
-    ("fake.docx", b"PK\x03\x04" + b"garbage" * 20, "damaged"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.pdf", b"", "empty"),
+        ("program.pdf", b"MZ\x90\x00" + b"\x00" * 100, "not accepted"),
+        ("image.pdf", PNG_BYTES, "its content is PNG"),
+        ("notes.txt", b"plain text", "not accepted"),
+        ("fake.docx", b"PK\x03\x04" + b"garbage" * 20, "damaged"),
+    ],
+)
 def test_refuses_wrong_or_disguised_files(name, content, message):
     with pytest.raises(ValidationError, match=message):
         uploads.check_upload(upload(name, content))
@@ -61,12 +64,15 @@ def test_refuses_a_zip_with_too_many_entries():
         uploads.check_upload(upload("many.docx", buffer.getvalue()))
 
 
-@pytest.mark.parametrize("hostile, shown", [
-    ("../../etc/passwd.pdf", "passwd.pdf"),
-    ("..\\..\\windows\\system.pdf", "system.pdf"),
-    ('a"b<c>.pdf', "a_b_c_.pdf"),
-    ("\x00\x1fcontrol.pdf", "control.pdf"),
-])
+@pytest.mark.parametrize(
+    "hostile, shown",
+    [
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("..\\..\\windows\\system.pdf", "system.pdf"),
+        ('a"b<c>.pdf', "a_b_c_.pdf"),
+        ("\x00\x1fcontrol.pdf", "control.pdf"),
+    ],
+)
 def test_hostile_names_never_reach_the_file_system(hostile, shown):
     checked = uploads.check_upload(upload(hostile, pdf_bytes()))
     assert "/" not in checked.display_name and ".." not in checked.display_name
@@ -78,8 +84,10 @@ def test_hostile_names_never_reach_the_file_system(hostile, shown):
 def test_text_is_extracted_from_pdf_and_docx(tmp_path):
     from django.core.files.base import File
 
-    for name, content, expected in [("a.pdf", pdf_bytes("Budget approval rules"), "Budget approval rules"),
-                                    ("a.docx", docx_bytes("窗口受理 counter"), "窗口受理 counter")]:
+    for name, content, expected in [
+        ("a.pdf", pdf_bytes("Budget approval rules"), "Budget approval rules"),
+        ("a.docx", docx_bytes("窗口受理 counter"), "窗口受理 counter"),
+    ]:
         path = tmp_path / name
         path.write_bytes(content)
         with path.open("rb") as handle:

@@ -37,8 +37,19 @@ def celery_worker_process():
         "DJANGO_SETTINGS_MODULE": "tests.settings",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "qms_portal", "worker", "--loglevel=INFO",
-         "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "qms_portal",
+            "worker",
+            "--loglevel=INFO",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -17,8 +17,14 @@ PRODUCTION = {
 
 
 def manage(*args, env):
-    inherited = {"DEBUG", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECURE_SSL_REDIRECT",
-                 "DJANGO_SETTINGS_MODULE"}
+    inherited = {
+        "DEBUG",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "SECURE_SSL_REDIRECT",
+        "DJANGO_SETTINGS_MODULE",
+    }
     clean = {k: v for k, v in os.environ.items() if k not in inherited}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -44,6 +50,8 @@ def test_production_without_a_secret_key_refuses_to_start():
 
 
 def test_development_profile_is_flagged_by_check_deploy():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION, "DEBUG": "true"})
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION, "DEBUG": "true"}
+    )
     assert result.returncode != 0
     assert "DEBUG" in result.stdout + result.stderr

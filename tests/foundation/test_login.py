@@ -72,11 +72,23 @@ def test_sign_out_is_a_post_and_ends_the_session(client, owner):
 def test_password_change_requires_the_old_password(client, owner):
     client.force_login(owner)
     url = reverse("password_change")
-    bad = client.post(url, {"old_password": "nope", "new_password1": "A-much-better-pass-1",
-                            "new_password2": "A-much-better-pass-1"})
+    bad = client.post(
+        url,
+        {
+            "old_password": "nope",
+            "new_password1": "A-much-better-pass-1",
+            "new_password2": "A-much-better-pass-1",
+        },
+    )
     assert bad.status_code == 200
-    good = client.post(url, {"old_password": PASSWORD, "new_password1": "A-much-better-pass-1",
-                             "new_password2": "A-much-better-pass-1"})
+    good = client.post(
+        url,
+        {
+            "old_password": PASSWORD,
+            "new_password1": "A-much-better-pass-1",
+            "new_password2": "A-much-better-pass-1",
+        },
+    )
     assert good.status_code == 302
     owner.refresh_from_db()
     assert owner.check_password("A-much-better-pass-1")
@@ -94,7 +106,9 @@ def test_language_choice_is_remembered_on_the_account(client, owner):
 
 def test_unknown_language_is_refused_without_error(client, owner):
     client.force_login(owner)
-    response = client.post(reverse("set_language"), {"language": "xx", "next": "https://evil.example/"})
+    response = client.post(
+        reverse("set_language"), {"language": "xx", "next": "https://evil.example/"}
+    )
     assert response.status_code == 302
     assert response.url == "/"
 

@@ -13,11 +13,16 @@ from qms_portal.organisation.tasks import deliver_notification, redeliver_pendin
 pytestmark = pytest.mark.django_db
 
 
-def test_notification_is_emailed_once_after_commit(owner, quality_manager, django_capture_on_commit_callbacks):
+def test_notification_is_emailed_once_after_commit(
+    owner, quality_manager, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         notification, created = notify(
-            recipient=owner, key="review:1", subject="Please review PRO-FIN-001",
-            url="/documents/1/", actor=quality_manager,
+            recipient=owner,
+            key="review:1",
+            subject="Please review PRO-FIN-001",
+            url="/documents/1/",
+            actor=quality_manager,
         )
         assert mail.outbox == []  # nothing leaves before the transaction commits
     assert created and len(callbacks) == 1

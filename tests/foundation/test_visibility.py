@@ -27,7 +27,9 @@ def test_quality_manager_and_auditor_see_their_agency_only(
     assert visible_codes(auditor) == {"FIN", "URB"}
 
 
-def test_certifier_sees_only_departments_shared_with_them(certifier, department_b, unshared_certifier):
+def test_certifier_sees_only_departments_shared_with_them(
+    certifier, department_b, unshared_certifier
+):
     assert visible_codes(certifier) == {"FIN"}
     assert visible_codes(unshared_certifier) == set()
 
@@ -48,10 +50,17 @@ def test_certifier_sees_only_themselves_among_people(certifier, owner):
     assert list(Person.objects.visible_to(certifier)) == [certifier]
 
 
-def test_department_page_follows_the_same_rule(client, department_a, owner, stranger, certifier, unshared_certifier):
+def test_department_page_follows_the_same_rule(
+    client, department_a, owner, stranger, certifier, unshared_certifier
+):
     url = reverse("organisation:department", args=[department_a.pk])
     assert client.get(url).status_code == 302  # anonymous: to the sign-in page
-    for person, expected in [(owner, 200), (certifier, 200), (stranger, 404), (unshared_certifier, 404)]:
+    for person, expected in [
+        (owner, 200),
+        (certifier, 200),
+        (stranger, 404),
+        (unshared_certifier, 404),
+    ]:
         client.force_login(person)
         assert client.get(url).status_code == expected, person.username
 
@@ -63,7 +72,9 @@ def test_department_list_shows_only_visible_departments(client, certifier, depar
     assert "Urban Management" not in page
 
 
-def test_department_list_queries_do_not_grow_with_rows(client, owner, agency, django_assert_max_num_queries):
+def test_department_list_queries_do_not_grow_with_rows(
+    client, owner, agency, django_assert_max_num_queries
+):
     client.force_login(owner)
     url = reverse("organisation:departments")
     with django_assert_max_num_queries(8) as few:
@@ -75,7 +86,9 @@ def test_department_list_queries_do_not_grow_with_rows(client, owner, agency, dj
         assert client.get(url).status_code == 200
 
 
-def test_people_list_queries_do_not_grow_with_rows(client, owner, agency, department_a, django_assert_max_num_queries):
+def test_people_list_queries_do_not_grow_with_rows(
+    client, owner, agency, department_a, django_assert_max_num_queries
+):
     from tests.conftest import make_person
 
     client.force_login(owner)

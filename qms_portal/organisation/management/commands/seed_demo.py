@@ -36,8 +36,22 @@ DEPARTMENTS = [
 PEOPLE = [
     ("admin", "Min", "Guo", "System administrator", [Role.ADMINISTRATOR], [("GO", False)]),
     ("qm.li", "Na", "Li", "Quality manager", [Role.QUALITY_MANAGER, Role.STAFF], [("QA", True)]),
-    ("auditor.chen", "Jie", "Chen", "Internal auditor", [Role.AUDITOR, Role.STAFF], [("HR", False)]),
-    ("auditor.zhao", "Lei", "Zhao", "Internal auditor", [Role.AUDITOR, Role.STAFF], [("FIN", False)]),
+    (
+        "auditor.chen",
+        "Jie",
+        "Chen",
+        "Internal auditor",
+        [Role.AUDITOR, Role.STAFF],
+        [("HR", False)],
+    ),
+    (
+        "auditor.zhao",
+        "Lei",
+        "Zhao",
+        "Internal auditor",
+        [Role.AUDITOR, Role.STAFF],
+        [("FIN", False)],
+    ),
     ("staff.sun", "Hui", "Sun", "Office director", [Role.STAFF], [("GO", True)]),
     ("staff.he", "Yan", "He", "Archivist", [Role.STAFF], [("ARCH", True)]),
     ("staff.wang", "Fang", "Wang", "Head of finance", [Role.STAFF], [("FIN", True)]),
@@ -49,7 +63,13 @@ PEOPLE = [
     ("staff.xu", "Ping", "Xu", "Hotline supervisor", [Role.STAFF], [("HOT", True)]),
 ]
 
-CERTIFIER = ("certifier.smith", "Alex", "Smith", "Lead assessor", "Guangdong Certification Centre (demo)")
+CERTIFIER = (
+    "certifier.smith",
+    "Alex",
+    "Smith",
+    "Lead assessor",
+    "Guangdong Certification Centre (demo)",
+)
 CERTIFIER_SHARED_DEPARTMENTS = ["AAS", "FIN"]
 
 # Each app seeds its own demo data in `<app>/demo.py`: `seed(*, agency, people, stdout)`,
@@ -64,8 +84,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         agency, _ = Agency.objects.get_or_create(code=AGENCY["code"], defaults=AGENCY)
         departments = self._departments(agency)
-        people = {username: self._person(agency, departments, *rest, username=username)
-                  for username, *rest in PEOPLE}
+        people = {
+            username: self._person(agency, departments, *rest, username=username)
+            for username, *rest in PEOPLE
+        }
         certifier = self._certifier()
         for code in CERTIFIER_SHARED_DEPARTMENTS:
             if not certifier.has_perm("organisation.view_department", departments[code]):
@@ -144,9 +166,13 @@ class Command(BaseCommand):
         person.__dict__.pop("role_names", None)
 
     def _print_logins(self):
-        self.stdout.write(self.style.SUCCESS("Demo agency ready. Sign in at http://127.0.0.1:8000/"))
+        self.stdout.write(
+            self.style.SUCCESS("Demo agency ready. Sign in at http://127.0.0.1:8000/")
+        )
         self.stdout.write(f"Password for every demo account: {DEMO_PASSWORD}")
-        rows = [(u, ", ".join(str(r.label) for r in roles), m[0][0]) for u, _, _, _, roles, m in PEOPLE]
+        rows = [
+            (u, ", ".join(str(r.label) for r in roles), m[0][0]) for u, _, _, _, roles, m in PEOPLE
+        ]
         rows.append((CERTIFIER[0], str(Role.CERTIFIER.label), "external"))
         for username, roles, department in rows:
             self.stdout.write(f"  {username:<16} {roles:<34} {department}")
