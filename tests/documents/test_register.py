@@ -172,9 +172,11 @@ def count_queries(client, url, params=None):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    connection.queries_log.clear()
     with CaptureQueriesContext(connection) as context:
         response = client.get(url, params or {})
     assert response.status_code == 200
+    assert context.captured_queries, "no query captured: the count would prove nothing"
     return len(context.captured_queries)
 
 

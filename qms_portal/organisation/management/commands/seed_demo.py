@@ -5,6 +5,7 @@ import importlib
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from qms_portal.organisation.models import Agency, Department, Person
 from qms_portal.organisation.roles import Role
@@ -80,8 +81,14 @@ APP_DEMO_MODULES = ["documents.demo", "processes.demo", "audits.demo", "services
 class Command(BaseCommand):
     help = "Create the demo agency, departments and people (safe to run again)."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        # Demo e-mails (review requests, reminders) are kept in memory, not printed.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            with transaction.atomic():
+                self._seed()
+        self._print_logins()
+
+    def _seed(self):
         agency, _ = Agency.objects.get_or_create(code=AGENCY["code"], defaults=AGENCY)
         departments = self._departments(agency)
         people = {
@@ -103,7 +110,6 @@ class Command(BaseCommand):
                     raise
                 continue
             module.seed(agency=agency, people=people, stdout=self.stdout)
-        self._print_logins()
 
     def _departments(self, agency):
         departments = {}
