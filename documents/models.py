@@ -298,6 +298,10 @@ class Revision(models.Model):
         verbose_name = _("revision")
         verbose_name_plural = _("revisions")
         ordering = ["document", "-created_at"]
+        indexes = [
+            models.Index(fields=["document", "status"], name="revision_document_status"),
+            models.Index(fields=["document", "-created_at"], name="revision_document_latest"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["document", "label"], name="revision_label_unique"),
             # ISO 9001 7.5.3.2: only one version in force at a time.

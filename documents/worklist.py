@@ -10,6 +10,9 @@ from qms_portal.organisation.worklist import WorkItem, register
 
 from .models import Acknowledgement, Document, Revision, Signature
 
+#: At most this many items of one kind on the home page; the register lists the rest.
+LIMIT = 25
+
 
 @register
 def document_work(person):
@@ -68,7 +71,7 @@ def document_work(person):
         )
     for document in Document.objects.filter(
         owner=person, is_obsolete=False, next_review_due__lte=today + timedelta(days=30)
-    ):
+    ).order_by("next_review_due")[:LIMIT]:
         items.append(
             WorkItem(
                 _("Periodic review of %(document)s") % {"document": document},

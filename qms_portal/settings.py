@@ -239,7 +239,7 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # form fields; files are limited separately
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # simple-history: who changed what, and why.
@@ -262,3 +262,5 @@ LOGGING = {
 
 QMS_AGENCY_NAME = os.environ.get("QMS_AGENCY_NAME", "")
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Largest accepted upload (documents, evidence, photos), in bytes.
+QMS_UPLOAD_MAX_BYTES = env_int("QMS_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
