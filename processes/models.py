@@ -68,7 +68,7 @@ class ProcessQuerySet(models.QuerySet):
         return self.filter(department__in=Department.objects.visible_to(person))
 
     def editable_by(self, person):
-        """Processes the person may change: their own, or all of the agency for a quality manager."""
+        """Processes the person may change: their own; all of the agency for a quality manager."""
         visible = self.visible_to(person)
         if person.is_superuser or (person.is_quality_manager and person.agency_id):
             return visible
@@ -199,7 +199,9 @@ class Interaction(models.Model):
         Process, on_delete=models.CASCADE, related_name="fed_by", verbose_name=_("to process")
     )
     output = models.CharField(
-        _("what flows"), max_length=200, help_text=_("The output of the first process, e.g. a permit.")
+        _("what flows"),
+        max_length=200,
+        help_text=_("The output of the first process, e.g. a permit."),
     )
     history = HistoricalRecords()
 
@@ -249,7 +251,9 @@ class Kpi(models.Model):
         Process, on_delete=models.CASCADE, related_name="kpis", verbose_name=_("process")
     )
     name = models.CharField(_("indicator"), max_length=200)
-    unit = models.CharField(_("unit"), max_length=40, blank=True, help_text=_("For example %, days."))
+    unit = models.CharField(
+        _("unit"), max_length=40, blank=True, help_text=_("For example %, days.")
+    )
     target = models.DecimalField(_("target"), max_digits=14, decimal_places=4)
     direction = models.CharField(
         _("direction"), max_length=8, choices=Direction.choices, default=Direction.HIGHER_IS_BETTER
@@ -328,7 +332,7 @@ class MeasurementQuerySet(models.QuerySet):
 
 
 class Measurement(models.Model):
-    """The value of a KPI for one period; corrections keep the old value in history with a reason."""
+    """The value of a KPI for one period; a correction keeps the old value in history."""
 
     kpi = models.ForeignKey(
         Kpi, on_delete=models.CASCADE, related_name="measurements", verbose_name=_("KPI")
@@ -457,3 +461,24 @@ class Risk(models.Model):
     @property
     def is_due_for_review(self):
         return not self.is_closed and self.review_date <= timezone.localdate()
+
+
+def missing_measurements(kpis, *, today):
+    """(kpi, period) for each KPI whose last completed period has no measurement yet.
+
+    Two queries whatever the number of KPIs. A KPI created after a period ended is not asked
+    for that period.
+    """
+    kpis = list(kpis)
+    wanted = {kpi.pk: periods.last_completed_period(today, kpi.frequency) for kpi in kpis}
+    recorded = set(
+        Measurement.objects.filter(kpi_id__in=wanted, period__in=set(wanted.values())).values_list(
+            "kpi_id", "period"
+        )
+    )
+    return [
+        (kpi, wanted[kpi.pk])
+        for kpi in kpis
+        if (kpi.pk, wanted[kpi.pk]) not in recorded
+        and timezone.localdate(kpi.created_at) <= periods.period_end(wanted[kpi.pk], kpi.frequency)
+    ]

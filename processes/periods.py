@@ -34,7 +34,7 @@ def is_period_start(day, frequency):
 
 
 def shift(start, frequency, periods):
-    """The period ``periods`` periods after (or before, if negative) the one starting on ``start``."""
+    """The period ``periods`` periods after (before, if negative) the one starting on ``start``."""
     index = start.year * 12 + start.month - 1 + periods * _MONTHS_PER_PERIOD[frequency]
     return date(index // 12, index % 12 + 1, 1)
 

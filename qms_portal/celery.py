@@ -20,4 +20,8 @@ app.conf.beat_schedule = {
         "task": "qms_portal.organisation.tasks.redeliver_pending_notifications",
         "schedule": crontab(minute="*/10"),
     },
+    "processes-remind-overdue-measurements": {
+        "task": "processes.tasks.remind_overdue_measurements",
+        "schedule": crontab(hour=8, minute=15),
+    },
 }
