@@ -28,8 +28,9 @@ def make_processes(count, *, owner, department, prefix="P", with_links=True, wit
     """``count`` processes spread over the three categories, chained by interactions."""
     categories = list(Process.Category)
     processes = [
-        make_process(code=f"{prefix}-{n:03d}", owner=owner, department=department,
-                     category=categories[n % 3])  # fmt: skip
+        make_process(
+            code=f"{prefix}-{n:03d}", owner=owner, department=department, category=categories[n % 3]
+        )
         for n in range(count)
     ]
     if with_links:
@@ -40,9 +41,14 @@ def make_processes(count, *, owner, department, prefix="P", with_links=True, wit
         )
     if with_risks:
         Risk.objects.bulk_create(
-            Risk(process=p, description=f"Risk of {p.code}", likelihood=n % 5 + 1,
-                 impact=(n * 3) % 5 + 1, owner=owner,
-                 review_date=timezone.localdate() + timedelta(days=30))  # fmt: skip
+            Risk(
+                process=p,
+                description=f"Risk of {p.code}",
+                likelihood=n % 5 + 1,
+                impact=(n * 3) % 5 + 1,
+                owner=owner,
+                review_date=timezone.localdate() + timedelta(days=30),
+            )
             for n, p in enumerate(processes)
         )
     return processes
@@ -50,14 +56,20 @@ def make_processes(count, *, owner, department, prefix="P", with_links=True, wit
 
 @pytest.fixture
 def process(owner, department_a):
-    return make_process(code="CORE-01", owner=owner, department=department_a,
-                        name="Administrative licensing")  # fmt: skip
+    return make_process(
+        code="CORE-01", owner=owner, department=department_a, name="Administrative licensing"
+    )
 
 
 @pytest.fixture
 def process_b(outsider, department_b):
-    return make_process(code="SUP-01", owner=outsider, department=department_b,
-                        category=Process.Category.SUPPORT, name="Finance and procurement")  # fmt: skip
+    return make_process(
+        code="SUP-01",
+        owner=outsider,
+        department=department_b,
+        category=Process.Category.SUPPORT,
+        name="Finance and procurement",
+    )
 
 
 @pytest.fixture

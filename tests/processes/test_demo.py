@@ -21,9 +21,16 @@ def counts():
 def test_demo_has_processes_in_all_three_categories_with_kpis_and_risks():
     seed()
     assert Process.objects.count() >= 12
-    assert set(Process.objects.values_list("category", flat=True)) == {"management", "core", "support"}
+    assert set(Process.objects.values_list("category", flat=True)) == {
+        "management",
+        "core",
+        "support",
+    }
     assert Interaction.objects.count() >= 12
-    assert Risk.objects.filter(kind="opportunity").exists() and Risk.objects.filter(kind="risk").exists()
+    assert (
+        Risk.objects.filter(kind="opportunity").exists()
+        and Risk.objects.filter(kind="risk").exists()
+    )
     monthly = Kpi.objects.filter(frequency="monthly")
     assert monthly.count() >= 5
     for kpi in monthly:
@@ -47,6 +54,12 @@ def test_demo_pages_render(client):
     seed()
     client.force_login(Person.objects.get(username="staff.huang"))
     kpi = Kpi.objects.filter(process__owner__username="staff.huang").first()
-    for url in [reverse("processes:list"), reverse("processes:risks"), reverse("processes:map"),
-                kpi.get_absolute_url(), kpi.process.get_absolute_url(), "/"]:  # fmt: skip
+    for url in [
+        reverse("processes:list"),
+        reverse("processes:risks"),
+        reverse("processes:map"),
+        kpi.get_absolute_url(),
+        kpi.process.get_absolute_url(),
+        "/",
+    ]:
         assert client.get(url).status_code == 200, url

@@ -19,41 +19,74 @@ LAST_MONTH = periods.last_completed_period(timezone.localdate(), "monthly")
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("99", Status.GREEN), ("90", Status.GREEN), ("89.9", Status.AMBER), ("80", Status.AMBER),
-     ("79.99", Status.RED), ("0", Status.RED)],
-)  # fmt: skip
+    [
+        ("99", Status.GREEN),
+        ("90", Status.GREEN),
+        ("89.9", Status.AMBER),
+        ("80", Status.AMBER),
+        ("79.99", Status.RED),
+        ("0", Status.RED),
+    ],
+)
 def test_status_when_higher_is_better(value, expected):
-    status = kpi_status(Decimal(value), direction=Kpi.Direction.HIGHER_IS_BETTER,
-                        amber_threshold=Decimal(90), red_threshold=Decimal(80))  # fmt: skip
+    status = kpi_status(
+        Decimal(value),
+        direction=Kpi.Direction.HIGHER_IS_BETTER,
+        amber_threshold=Decimal(90),
+        red_threshold=Decimal(80),
+    )
     assert status == expected
 
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("1", Status.GREEN), ("10", Status.GREEN), ("10.5", Status.AMBER), ("15", Status.AMBER),
-     ("15.01", Status.RED), ("40", Status.RED)],
-)  # fmt: skip
+    [
+        ("1", Status.GREEN),
+        ("10", Status.GREEN),
+        ("10.5", Status.AMBER),
+        ("15", Status.AMBER),
+        ("15.01", Status.RED),
+        ("40", Status.RED),
+    ],
+)
 def test_status_when_lower_is_better(value, expected):
-    status = kpi_status(Decimal(value), direction=Kpi.Direction.LOWER_IS_BETTER,
-                        amber_threshold=Decimal(10), red_threshold=Decimal(15))  # fmt: skip
+    status = kpi_status(
+        Decimal(value),
+        direction=Kpi.Direction.LOWER_IS_BETTER,
+        amber_threshold=Decimal(10),
+        red_threshold=Decimal(15),
+    )
     assert status == expected
 
 
 def test_thresholds_must_point_the_way_of_the_direction(client, owner, process):
     client.force_login(owner)
-    response = client.post(reverse("processes:kpi_create", args=[process.pk]), {
-        "name": "Average decision time", "unit": "days", "target": "8", "direction": "lower",
-        "frequency": "monthly", "amber_threshold": "6", "red_threshold": "12", "is_active": "on"})  # fmt: skip
+    response = client.post(
+        reverse("processes:kpi_create", args=[process.pk]),
+        {
+            "name": "Average decision time",
+            "unit": "days",
+            "target": "8",
+            "direction": "lower",
+            "frequency": "monthly",
+            "amber_threshold": "6",
+            "red_threshold": "12",
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 400
     assert "Lower is better, so the target must be at most the amber threshold" in (
-        response.content.decode())  # fmt: skip
+        response.content.decode()
+    )
     assert not Kpi.objects.exists()
 
 
 def test_owner_records_a_measurement_and_sees_its_status(client, owner, kpi):
     client.force_login(owner)
-    response = client.post(reverse("processes:measurement_create", args=[kpi.pk]),
-                           {"period": LAST_MONTH.isoformat(), "value": "85.5"})  # fmt: skip
+    response = client.post(
+        reverse("processes:measurement_create", args=[kpi.pk]),
+        {"period": LAST_MONTH.isoformat(), "value": "85.5"},
+    )
     assert response.status_code == 302
     measurement = Measurement.objects.get(kpi=kpi)
     assert measurement.value == Decimal("85.5") and measurement.status == Status.AMBER
@@ -65,8 +98,10 @@ def test_owner_records_a_measurement_and_sees_its_status(client, owner, kpi):
 def test_one_measurement_per_period_on_the_form(client, owner, kpi):
     workflow.measurement_record(kpi=kpi, period=LAST_MONTH, value=Decimal(91), actor=owner)
     client.force_login(owner)
-    response = client.post(reverse("processes:measurement_create", args=[kpi.pk]),
-                           {"period": LAST_MONTH.isoformat(), "value": "50"})  # fmt: skip
+    response = client.post(
+        reverse("processes:measurement_create", args=[kpi.pk]),
+        {"period": LAST_MONTH.isoformat(), "value": "50"},
+    )
     assert response.status_code == 400
     assert "already has a value" in response.content.decode()
     assert Measurement.objects.get(kpi=kpi).value == Decimal(91)
@@ -86,8 +121,10 @@ def test_one_measurement_per_period_in_the_database(owner, kpi):
 
 def test_a_value_that_is_not_a_number_is_refused(client, owner, kpi):
     client.force_login(owner)
-    response = client.post(reverse("processes:measurement_create", args=[kpi.pk]),
-                           {"period": LAST_MONTH.isoformat(), "value": "ninety"})  # fmt: skip
+    response = client.post(
+        reverse("processes:measurement_create", args=[kpi.pk]),
+        {"period": LAST_MONTH.isoformat(), "value": "ninety"},
+    )
     assert response.status_code == 400
     assert "Enter the value as a number" in response.content.decode()
     assert not Measurement.objects.exists()
@@ -95,8 +132,10 @@ def test_a_value_that_is_not_a_number_is_refused(client, owner, kpi):
 
 def test_a_period_that_is_not_offered_is_refused(client, owner, kpi):
     client.force_login(owner)
-    response = client.post(reverse("processes:measurement_create", args=[kpi.pk]),
-                           {"period": "2026-02-15", "value": "90"})  # fmt: skip
+    response = client.post(
+        reverse("processes:measurement_create", args=[kpi.pk]),
+        {"period": "2026-02-15", "value": "90"},
+    )
     assert response.status_code == 400
     assert not Measurement.objects.exists()
 
@@ -110,11 +149,14 @@ def test_the_workflow_refuses_misaligned_and_future_periods(owner, kpi):
 
 
 def test_a_correction_is_kept_in_history_with_its_reason(client, owner, quality_manager, kpi):
-    measurement = workflow.measurement_record(kpi=kpi, period=LAST_MONTH, value=Decimal(70),
-                                              actor=owner)  # fmt: skip
+    measurement = workflow.measurement_record(
+        kpi=kpi, period=LAST_MONTH, value=Decimal(70), actor=owner
+    )
     client.force_login(quality_manager)
-    response = client.post(reverse("processes:measurement_correct", args=[measurement.pk]),
-                           {"value": "97", "reason": "Typo: 97 was keyed as 70"})  # fmt: skip
+    response = client.post(
+        reverse("processes:measurement_correct", args=[measurement.pk]),
+        {"value": "97", "reason": "Typo: 97 was keyed as 70"},
+    )
     assert response.status_code == 302
     measurement.refresh_from_db()
     assert measurement.value == Decimal(97)
@@ -126,17 +168,21 @@ def test_a_correction_is_kept_in_history_with_its_reason(client, owner, quality_
 
 
 def test_a_correction_without_a_reason_is_refused(client, owner, kpi):
-    measurement = workflow.measurement_record(kpi=kpi, period=LAST_MONTH, value=Decimal(70),
-                                              actor=owner)  # fmt: skip
+    measurement = workflow.measurement_record(
+        kpi=kpi, period=LAST_MONTH, value=Decimal(70), actor=owner
+    )
     client.force_login(owner)
-    response = client.post(reverse("processes:measurement_correct", args=[measurement.pk]),
-                           {"value": "97", "reason": ""})  # fmt: skip
+    response = client.post(
+        reverse("processes:measurement_correct", args=[measurement.pk]),
+        {"value": "97", "reason": ""},
+    )
     assert response.status_code == 400
     measurement.refresh_from_db()
     assert measurement.value == Decimal(70)
     with pytest.raises(workflow.ProcessRuleError, match="Say why"):
-        workflow.measurement_correct(measurement=measurement, value=Decimal(97), reason=" ",
-                                     actor=owner)  # fmt: skip
+        workflow.measurement_correct(
+            measurement=measurement, value=Decimal(97), reason=" ", actor=owner
+        )
 
 
 def test_frequency_cannot_change_once_measured(owner, kpi):
@@ -152,7 +198,7 @@ def test_kpi_page_draws_a_trend_chart_in_the_status_colours(client, owner, kpi):
         month = periods.shift(month, "monthly", -1)
     client.force_login(owner)
     page = client.get(kpi.get_absolute_url()).content.decode()
-    svg = page[page.index("<svg"): page.index("</svg>") + 6]
+    svg = page[page.index("<svg") : page.index("</svg>") + 6]
     root = ET.fromstring(svg)
     ns = {"s": "http://www.w3.org/2000/svg"}
     dots = {c.get("fill") for c in root.iterfind(".//s:circle", ns)}

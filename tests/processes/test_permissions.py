@@ -37,8 +37,9 @@ def test_edit_pages(client, request, process, kpi, persona, expected):
 
 def test_a_colleague_cannot_change_the_process_by_posting(client, colleague, process):
     client.force_login(colleague)
-    response = client.post(reverse("processes:edit", args=[process.pk]),
-                           {"code": "HACK-01", "name": "Changed"})  # fmt: skip
+    response = client.post(
+        reverse("processes:edit", args=[process.pk]), {"code": "HACK-01", "name": "Changed"}
+    )
     assert response.status_code == 403
     process.refresh_from_db()
     assert process.code == "CORE-01"

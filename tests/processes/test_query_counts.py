@@ -7,8 +7,13 @@ from .conftest import make_processes
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["processes:list", "processes:export", "processes:risks", "processes:map",
-         "processes:map_svg"]  # fmt: skip
+PAGES = [
+    "processes:list",
+    "processes:export",
+    "processes:risks",
+    "processes:map",
+    "processes:map_svg",
+]
 
 
 def query_count(client, url, django_assert_max_num_queries):
@@ -18,9 +23,9 @@ def query_count(client, url, django_assert_max_num_queries):
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_query_count_does_not_grow_with_rows(client, owner, department_a, name,
-                                             django_assert_num_queries,
-                                             django_assert_max_num_queries):  # fmt: skip
+def test_query_count_does_not_grow_with_rows(
+    client, owner, department_a, name, django_assert_num_queries, django_assert_max_num_queries
+):
     url = reverse(name)
     client.force_login(owner)
     make_processes(10, owner=owner, department=department_a, prefix="A")

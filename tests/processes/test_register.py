@@ -21,12 +21,19 @@ def codes_on_page(response):
 
 @pytest.fixture
 def register(process, process_b, quality_manager, department_b):
-    make_process(code="MGT-09", owner=quality_manager, department=department_b,
-                 category="management", name="Management review", purpose="Twice a year")  # fmt: skip
+    make_process(
+        code="MGT-09",
+        owner=quality_manager,
+        department=department_b,
+        category="management",
+        name="Management review",
+        purpose="Twice a year",
+    )
 
 
-def test_filters_by_category_department_owner_and_clause(client, register, owner, process,
-                                                         department_b):  # fmt: skip
+def test_filters_by_category_department_owner_and_clause(
+    client, register, owner, process, department_b
+):
     process.clauses.add(Clause.objects.get(number="8.5.1"))
     client.force_login(owner)
     url = reverse("processes:list")
@@ -62,9 +69,13 @@ def test_register_is_paginated(client, owner, department_a):
 
 
 def test_csv_export_lists_the_filtered_register(client, register, owner, process):
-    workflow.process_update(process=process, actor=owner, fields={},
-                            inputs=[("Application", "Citizen")],
-                            outputs=[("=HYPERLINK(\"http://evil\")", "Applicant")])  # fmt: skip
+    workflow.process_update(
+        process=process,
+        actor=owner,
+        fields={},
+        inputs=[("Application", "Citizen")],
+        outputs=[('=HYPERLINK("http://evil")', "Applicant")],
+    )
     client.force_login(owner)
     response = client.get(reverse("processes:export"), {"category": "core"})
     assert response.status_code == 200
@@ -79,5 +90,7 @@ def test_csv_export_lists_the_filtered_register(client, register, owner, process
 
 def test_csv_export_of_a_stranger_is_empty(client, register, stranger):
     client.force_login(stranger)
-    rows = list(csv.reader(io.StringIO(client.get(reverse("processes:export")).content.decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(io.StringIO(client.get(reverse("processes:export")).content.decode("utf-8-sig")))
+    )
     assert len(rows) == 1

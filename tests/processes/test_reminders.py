@@ -18,11 +18,14 @@ pytestmark = pytest.mark.django_db
 
 def make_overdue(kpi):
     """Today is past the due date of the last completed month (grace period over)."""
-    return periods.due_date(periods.last_completed_period(timezone.localdate(), "monthly"),
-                            "monthly") + timedelta(days=1)  # fmt: skip
+    return periods.due_date(
+        periods.last_completed_period(timezone.localdate(), "monthly"), "monthly"
+    ) + timedelta(days=1)
 
 
-def test_running_the_reminder_twice_sends_one_notification(owner, kpi, django_capture_on_commit_callbacks):
+def test_running_the_reminder_twice_sends_one_notification(
+    owner, kpi, django_capture_on_commit_callbacks
+):
     today = make_overdue(kpi)
     with django_capture_on_commit_callbacks(execute=True):
         assert workflow.remind_overdue_measurements(today=today) == 1

@@ -44,8 +44,9 @@ def test_certifier_sees_processes_of_shared_departments_only(process, process_b,
     ],
 )
 def test_process_page_follows_the_same_rule(client, request, process, kpi, persona, expected):
-    risk = baker.make(Risk, process=process, likelihood=2, impact=3, owner=process.owner,
-                      review_date="2030-01-01")  # fmt: skip
+    risk = baker.make(
+        Risk, process=process, likelihood=2, impact=3, owner=process.owner, review_date="2030-01-01"
+    )
     client.force_login(request.getfixturevalue(persona))
     for url in [
         reverse("processes:detail", args=[process.pk]),
