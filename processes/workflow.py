@@ -102,6 +102,7 @@ def process_create(*, actor, fields, clauses=(), inputs=(), outputs=()):
     _check_same_agency(agency_id, owner=fields["owner"], department=fields["department"])
     process = Process(agency_id=agency_id, **{k: fields[k] for k in PROCESS_FIELDS if k in fields})
     _save_with_history(process, actor=actor, reason=_("Process defined"))
+    process._change_reason = _("ISO 9001 clauses set")
     process.clauses.set(clauses)
     _sync_rows(ProcessInput, process, inputs, "supplier", actor=actor)
     _sync_rows(ProcessOutput, process, outputs, "customer", actor=actor)
@@ -119,6 +120,7 @@ def process_update(*, process, actor, fields, clauses=None, inputs=None, outputs
     _check_same_agency(process.agency_id, owner=process.owner, department=process.department)
     _save_with_history(process, actor=actor, reason=reason or _("Process definition changed"))
     if clauses is not None:
+        process._change_reason = _("ISO 9001 clauses changed")
         process.clauses.set(clauses)
     if inputs is not None:
         _sync_rows(ProcessInput, process, inputs, "supplier", actor=actor)

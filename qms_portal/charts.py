@@ -174,7 +174,7 @@ def trend_chart(points, *, title, lines=(), unit="", width=760, height=280):
         _el(axis, "text", unit, x=4.0, y=float(top + 4), dominant_baseline="hanging")
     step = max(1, math.ceil(len(points) / 12))
     for index, point in enumerate(points):
-        if index % step == 0 or index == len(points) - 1:
+        if (len(points) - 1 - index) % step == 0:  # counted from the newest, which is always shown
             _el(
                 axis,
                 "text",
@@ -300,7 +300,7 @@ class Edge:
     label: str = ""
 
 
-NODE_W, NODE_H, GAP_X, GAP_Y, LANE_LABEL_W, LANE_PAD = 172, 50, 22, 28, 118, 18
+NODE_W, NODE_H, GAP_X, GAP_Y, LANE_LABEL_W, LANE_PAD = 172, 50, 30, 36, 150, 18
 
 
 def _lane_positions(lanes, width):
