@@ -11,6 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
+from django.utils.translation import gettext as _
+
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 FONT = 'system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif'
@@ -141,7 +143,7 @@ def trend_chart(points, *, title, lines=(), unit="", width=760, height=280):
         _el(
             root,
             "text",
-            "No measurements yet.",
+            _("No measurements yet."),
             x=width / 2,
             y=height / 2,
             text_anchor="middle",
@@ -439,7 +441,7 @@ def lane_map(lanes, edges, *, title, width=1180):
         if edge.label:
             _el(path, "title", edge.label)
     node_layer = _el(root, "g")
-    for _, nodes in lanes:
+    for _label, nodes in lanes:
         for node in nodes:
             _draw_node(node_layer, node, positions[node.key])
     return _to_string(root)

@@ -39,12 +39,10 @@ def test_running_the_reminder_twice_sends_one_notification(
 
 def test_the_celery_task_is_idempotent_too(owner, kpi):
     """Run through Celery (eager here), twice: still one notification."""
-    last_month = periods.last_completed_period(timezone.localdate(), "monthly")
-    Kpi.objects.filter(pk=kpi.pk).update(frequency="monthly")
-    tasks.remind_overdue_measurements.delay()
-    tasks.remind_overdue_measurements.delay()
-    expected = 1 if periods.due_date(last_month, "monthly") < timezone.localdate() else 0
-    assert Notification.objects.filter(recipient=owner).count() == expected
+    today = make_overdue(kpi).isoformat()
+    assert tasks.remind_overdue_measurements.delay(today).get() == 1
+    assert tasks.remind_overdue_measurements.delay(today).get() == 0
+    assert Notification.objects.filter(recipient=owner).count() == 1
 
 
 def test_no_reminder_once_measured_or_before_due(owner, kpi):
