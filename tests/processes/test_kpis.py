@@ -213,3 +213,20 @@ def test_quarterly_periods():
     assert periods.last_completed_period(date(2026, 1, 5), "quarterly") == date(2025, 10, 1)
     assert periods.period_end(date(2026, 10, 1), "quarterly") == date(2026, 12, 31)
     assert periods.due_date(date(2026, 1, 1), "yearly") == date(2026, 12, 31) + timedelta(days=10)
+
+
+def test_a_duplicate_kpi_name_is_a_clear_error_not_a_500(client, owner, process, kpi):
+    client.force_login(owner)
+    data = {
+        "name": kpi.name,
+        "unit": "%",
+        "target": "95",
+        "direction": "higher",
+        "frequency": "monthly",
+        "amber_threshold": "90",
+        "red_threshold": "80",
+    }
+    response = client.post(reverse("processes:kpi_create", args=[process.pk]), data)
+    assert response.status_code == 400
+    assert "already exists" in response.content.decode()
+    assert Kpi.objects.count() == 1

@@ -73,3 +73,12 @@ def test_a_quality_manager_of_another_agency_cannot_edit(process, stranger):
     assert not Process.objects.editable_by(stranger).exists()
     with pytest.raises(PermissionDenied):
         workflow.process_update(process=process, actor=stranger, fields={"name": "Changed"})
+
+
+def test_only_editors_remove_interactions(client, owner, colleague, process, process_b):
+    link = workflow.interaction_add(source=process, target=process_b, output="Invoice", actor=owner)
+    client.force_login(colleague)
+    url = reverse("processes:interaction_remove", args=[link.pk])
+    assert client.post(url).status_code == 403
+    assert client.get(url).status_code == 405
+    assert process.feeds.count() == 1
