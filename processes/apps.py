@@ -7,3 +7,6 @@ class ProcessesConfig(AppConfig):
 
     name = "processes"
     verbose_name = _("Processes")
+
+    def ready(self):
+        from . import worklist  # noqa: F401  (registers the home-page provider)

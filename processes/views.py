@@ -1,0 +1,537 @@
+"""Pages of the processes app: thin; each parses the request, calls a query or workflow, renders."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import access, diagrams, workflow
+from .forms import (
+    CorrectionForm,
+    InteractionForm,
+    KpiForm,
+    MeasurementForm,
+    ProcessFilterForm,
+    ProcessForm,
+    RiskFilterForm,
+    RiskForm,
+)
+from .models import Interaction, Measurement, Process, Risk
+
+PAGE_SIZE = 25
+FORM_ERROR_STATUS = 400
+
+
+def _form_page(request, template, context, *, invalid=False):
+    return render(request, template, context, status=FORM_ERROR_STATUS if invalid else 200)
+
+
+def _apply_rule(form, call):
+    """Run a workflow call; a broken rule becomes a form error. Returns the result or None."""
+    try:
+        return call()
+    except workflow.ProcessRuleError as error:
+        form.add_error(None, str(error))
+        return None
+
+
+# --- Process register ----------------------------------------------------------------------
+
+
+def _filtered_processes(request):
+    form = ProcessFilterForm(request.GET or None, person=request.user)
+    processes = (
+        Process.objects.visible_to(request.user)
+        .select_related("owner", "department")
+        .annotate(
+            kpi_count=Count("kpis", filter=Q(kpis__is_active=True), distinct=True),
+            open_risk_count=Count("risks", filter=Q(risks__is_closed=False), distinct=True),
+        )
+        .order_by("code")
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            processes = processes.filter(
+                Q(code__icontains=data["q"])
+                | Q(name__icontains=data["q"])
+                | Q(purpose__icontains=data["q"])
+                | Q(scope__icontains=data["q"])
+            )
+        if data["category"]:
+            processes = processes.filter(category=data["category"])
+        if data["department"]:
+            processes = processes.filter(department=data["department"])
+        if data["clause"]:
+            processes = processes.filter(clauses=data["clause"])
+        if data["mine"]:
+            processes = processes.filter(owner=request.user)
+    return form, processes
+
+
+@login_required
+def process_list(request):
+    form, processes = _filtered_processes(request)
+    page = Paginator(processes, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "processes/process_list.html",
+        {
+            "filter_form": form,
+            "page": page,
+            "query_string": query.urlencode(),
+            "can_create": access.can_create_process(request.user),
+        },
+    )
+
+
+def _csv_cell(value):
+    """Spreadsheet-safe text: a leading =, +, - or @ would be read as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@login_required
+def process_export(request):
+    _form, processes = _filtered_processes(request)
+    processes = processes.prefetch_related("inputs", "outputs", "clauses")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="process-register.csv"'
+    response.write("\ufeff")  # so spreadsheet programs read the Chinese names correctly
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Code"),
+            _("Name"),
+            _("Category"),
+            _("Owner"),
+            _("Department"),
+            _("Purpose"),
+            _("Scope"),
+            _("Inputs (supplier)"),
+            _("Outputs (customer)"),
+            _("ISO 9001 clauses"),
+            _("KPIs"),
+            _("Open risks"),
+            _("Active"),
+        ]
+    )
+    for p in processes:
+        row = [
+            p.code,
+            p.name,
+            p.get_category_display(),
+            p.owner.display_name,
+            p.department.name,
+            p.purpose,
+            p.scope,
+            "; ".join(f"{i.name} ({i.supplier})" if i.supplier else i.name for i in p.inputs.all()),
+            "; ".join(
+                f"{o.name} ({o.customer})" if o.customer else o.name for o in p.outputs.all()
+            ),
+            ", ".join(c.number for c in p.clauses.all()),
+            p.kpi_count,
+            p.open_risk_count,
+            _("yes") if p.is_active else _("no"),
+        ]
+        writer.writerow([_csv_cell(cell) for cell in row])
+    return response
+
+
+# --- One process ---------------------------------------------------------------------------
+
+
+@login_required
+def process_detail(request, pk):
+    process = access.get_process_for(request.user, pk)
+    kpis = list(
+        process.kpis.order_by("-is_active", "name").prefetch_related(
+            Prefetch("measurements", queryset=Measurement.objects.order_by("-period"))
+        )
+    )
+    for kpi in kpis:
+        kpi.latest = next(iter(kpi.measurements.all()), None)
+    visible = Process.objects.visible_to(request.user)
+    can_edit = access.can_edit_process(request.user, process)
+    context = {
+        "process": process,
+        "inputs": process.inputs.all(),
+        "outputs": process.outputs.all(),
+        "clauses": process.clauses.all(),
+        "kpis": kpis,
+        "risks": process.risks.filter(is_closed=False).select_related("owner"),
+        "feeds": process.feeds.filter(target__in=visible).select_related("target"),
+        "fed_by": process.fed_by.filter(source__in=visible).select_related("source"),
+        "can_edit": can_edit,
+        "interaction_form": InteractionForm(source=process) if can_edit else None,
+        "history": process.history.select_related("history_user")[:10],
+    }
+    return render(request, "processes/process_detail.html", context)
+
+
+def _process_form_fields(form):
+    data = dict(form.cleaned_data)
+    return data, data.pop("clauses"), data.pop("inputs"), data.pop("outputs")
+
+
+@login_required
+def process_create(request):
+    if not access.can_create_process(request.user):
+        raise PermissionDenied(_("Only a quality manager can define a new process."))
+    form = ProcessForm(request.POST or None, agency=request.user.agency)
+    if request.method == "POST" and form.is_valid():
+        fields, clauses, inputs, outputs = _process_form_fields(form)
+        process = _apply_rule(
+            form,
+            lambda: workflow.process_create(
+                actor=request.user, fields=fields, clauses=clauses, inputs=inputs, outputs=outputs
+            ),
+        )
+        if process:
+            messages.success(request, _("Process %(code)s defined.") % {"code": process.code})
+            return redirect(process)
+    return _form_page(
+        request, "processes/process_form.html", {"form": form}, invalid=request.method == "POST"
+    )
+
+
+@login_required
+def process_edit(request, pk):
+    process = access.get_process_for(request.user, pk, to="edit")
+    form = ProcessForm(request.POST or None, instance=process, agency=process.agency)
+    if request.method == "POST" and form.is_valid():
+        fields, clauses, inputs, outputs = _process_form_fields(form)
+        saved = _apply_rule(
+            form,
+            lambda: workflow.process_update(
+                process=process,
+                actor=request.user,
+                fields=fields,
+                clauses=clauses,
+                inputs=inputs,
+                outputs=outputs,
+            ),
+        )
+        if saved:
+            messages.success(request, _("Process %(code)s saved.") % {"code": saved.code})
+            return redirect(saved)
+    return _form_page(
+        request,
+        "processes/process_form.html",
+        {"form": form, "process": process},
+        invalid=request.method == "POST",
+    )
+
+
+@login_required
+def interaction_add(request, pk):
+    process = access.get_process_for(request.user, pk, to="edit")
+    form = InteractionForm(request.POST or None, source=process)
+    if request.method == "POST" and form.is_valid():
+        done = _apply_rule(
+            form,
+            lambda: workflow.interaction_add(
+                source=process,
+                target=form.cleaned_data["target"],
+                output=form.cleaned_data["output"],
+                actor=request.user,
+            ),
+        )
+        if done:
+            messages.success(request, _("Interaction added."))
+            return redirect(process)
+    return _form_page(
+        request,
+        "processes/interaction_form.html",
+        {"form": form, "process": process},
+        invalid=request.method == "POST",
+    )
+
+
+@login_required
+@require_POST
+def interaction_remove(request, pk):
+    interaction = (
+        Interaction.objects.visible_to(request.user)
+        .select_related("source__owner")
+        .filter(pk=pk)
+        .first()
+    )
+    if interaction is None:
+        raise Http404(_("No such interaction."))
+    source = interaction.source
+    workflow.interaction_remove(interaction=interaction, actor=request.user)
+    messages.success(request, _("Interaction removed."))
+    return redirect(source)
+
+
+# --- Process map ---------------------------------------------------------------------------
+
+
+def _map_svg(request):
+    processes = (
+        Process.objects.visible_to(request.user)
+        .filter(is_active=True)
+        .only("pk", "code", "name", "category")
+    )
+    interactions = Interaction.objects.filter(source__in=processes, target__in=processes).only(
+        "source_id", "target_id", "output"
+    )
+    return diagrams.process_map(list(processes), list(interactions))
+
+
+@login_required
+def process_map(request):
+    return render(request, "processes/process_map.html", {"svg": _map_svg(request)})
+
+
+@login_required
+def process_map_svg(request):
+    response = HttpResponse(_map_svg(request), content_type="image/svg+xml; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="process-map.svg"'
+    return response
+
+
+# --- KPIs and measurements -----------------------------------------------------------------
+
+
+@login_required
+def kpi_detail(request, pk):
+    kpi = access.get_kpi_for(request.user, pk)
+    measurements = list(kpi.measurements.select_related("recorded_by").order_by("period"))
+    corrections = (
+        Measurement.history.filter(kpi_id=kpi.pk, history_type="~")
+        .select_related("history_user")
+        .order_by("-history_date")[:50]
+    )
+    return render(
+        request,
+        "processes/kpi_detail.html",
+        {
+            "kpi": kpi,
+            "process": kpi.process,
+            "measurements": list(reversed(measurements)),
+            "chart": diagrams.kpi_trend(kpi, measurements[-24:]),
+            "corrections": corrections,
+            "can_edit": access.can_edit_process(request.user, kpi.process),
+        },
+    )
+
+
+@login_required
+def kpi_create(request, pk):
+    process = access.get_process_for(request.user, pk, to="edit")
+    form = KpiForm(request.POST or None, process=process)
+    if request.method == "POST" and form.is_valid():
+        kpi = _apply_rule(
+            form,
+            lambda: workflow.kpi_create(
+                process=process, actor=request.user, fields=form.cleaned_data
+            ),
+        )
+        if kpi:
+            messages.success(request, _("KPI “%(name)s” defined.") % {"name": kpi.name})
+            return redirect(kpi)
+    return _form_page(
+        request,
+        "processes/kpi_form.html",
+        {"form": form, "process": process},
+        invalid=request.method == "POST",
+    )
+
+
+@login_required
+def kpi_edit(request, pk):
+    kpi = access.get_kpi_for(request.user, pk, to="edit")
+    form = KpiForm(request.POST or None, instance=kpi, process=kpi.process)
+    if request.method == "POST" and form.is_valid():
+        saved = _apply_rule(
+            form, lambda: workflow.kpi_update(kpi=kpi, actor=request.user, fields=form.cleaned_data)
+        )
+        if saved:
+            messages.success(request, _("KPI saved."))
+            return redirect(saved)
+    return _form_page(
+        request,
+        "processes/kpi_form.html",
+        {"form": form, "process": kpi.process, "kpi": kpi},
+        invalid=request.method == "POST",
+    )
+
+
+@login_required
+def measurement_create(request, pk):
+    kpi = access.get_kpi_for(request.user, pk, to="edit")
+    form = MeasurementForm(request.POST or None, kpi=kpi)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        measurement = _apply_rule(
+            form,
+            lambda: workflow.measurement_record(
+                kpi=kpi,
+                period=data["period"],
+                value=data["value"],
+                note=data["note"],
+                actor=request.user,
+            ),
+        )
+        if measurement:
+            messages.success(
+                request,
+                _("%(period)s recorded: %(status)s.")
+                % {"period": measurement.period_label, "status": measurement.status.label},
+            )
+            return redirect(kpi)
+    return _form_page(
+        request,
+        "processes/measurement_form.html",
+        {"form": form, "kpi": kpi, "process": kpi.process},
+        invalid=request.method == "POST",
+    )
+
+
+@login_required
+def measurement_correct(request, pk):
+    measurement = access.get_measurement_for(request.user, pk, to="edit")
+    form = CorrectionForm(
+        request.POST or None, initial={"value": measurement.value, "note": measurement.note}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        saved = _apply_rule(
+            form,
+            lambda: workflow.measurement_correct(
+                measurement=measurement,
+                value=data["value"],
+                note=data["note"],
+                reason=data["reason"],
+                actor=request.user,
+            ),
+        )
+        if saved:
+            messages.success(request, _("%(period)s corrected.") % {"period": saved.period_label})
+            return redirect(measurement.kpi)
+    return _form_page(
+        request,
+        "processes/correction_form.html",
+        {
+            "form": form,
+            "measurement": measurement,
+            "kpi": measurement.kpi,
+            "process": measurement.kpi.process,
+        },
+        invalid=request.method == "POST",
+    )
+
+
+# --- Risks and opportunities ---------------------------------------------------------------
+
+
+@login_required
+def risk_list(request):
+    form = RiskFilterForm(request.GET or None)
+    risks = Risk.objects.visible_to(request.user).select_related("process", "owner").with_score()
+    data = form.cleaned_data if form.is_valid() else {}
+    if not data.get("show_closed"):
+        risks = risks.filter(is_closed=False)
+    if data.get("kind"):
+        risks = risks.filter(kind=data["kind"])
+    cells = {
+        (row["likelihood"], row["impact"]): row["count"]
+        for row in risks.values("likelihood", "impact").annotate(count=Count("pk"))
+    }
+    if data.get("likelihood"):
+        risks = risks.filter(likelihood=data["likelihood"])
+    if data.get("impact"):
+        risks = risks.filter(impact=data["impact"])
+    page = Paginator(risks.order_by("-score_value", "review_date", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "processes/risk_list.html",
+        {
+            "filter_form": form,
+            "page": page,
+            "heat_map": diagrams.risk_heat_map(
+                cells, base_query=_without(request, "likelihood", "impact", "page")
+            ),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _without(request, *names):
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query
+
+
+@login_required
+def risk_create(request, pk):
+    process = access.get_process_for(request.user, pk, to="edit")
+    form = RiskForm(request.POST or None, process=process)
+    if request.method == "POST" and form.is_valid():
+        risk = _apply_rule(
+            form,
+            lambda: workflow.risk_create(
+                process=process, actor=request.user, fields=form.cleaned_data
+            ),
+        )
+        if risk:
+            messages.success(
+                request,
+                _("Recorded: %(level)s, score %(score)d.")
+                % {"level": risk.level.label, "score": risk.score},
+            )
+            return redirect(process)
+    return _form_page(
+        request,
+        "processes/risk_form.html",
+        {"form": form, "process": process},
+        invalid=request.method == "POST",
+    )
+
+
+@login_required
+def risk_edit(request, pk):
+    risk = access.get_risk_for(request.user, pk)
+    can_edit = access.can_edit_process(request.user, risk.process)
+    if request.method == "POST" and not can_edit:
+        access.require_edit(request.user, risk.process)
+    form = RiskForm(request.POST or None, instance=risk, process=risk.process)
+    if request.method == "POST" and form.is_valid():
+        saved = _apply_rule(
+            form,
+            lambda: workflow.risk_update(risk=risk, actor=request.user, fields=form.cleaned_data),
+        )
+        if saved:
+            messages.success(
+                request,
+                _("Saved: %(level)s, score %(score)d.")
+                % {"level": saved.level.label, "score": saved.score},
+            )
+            return redirect(saved.process)
+    return _form_page(
+        request,
+        "processes/risk_form.html",
+        {
+            "form": form,
+            "process": risk.process,
+            "risk": risk,
+            "can_edit": can_edit,
+            "history": risk.history.select_related("history_user")[:10],
+        },
+        invalid=request.method == "POST",
+    )

@@ -1,0 +1,353 @@
+"""Changes to processes, interactions, KPIs, measurements and risks.
+
+Every write is a function here: it checks who may do it, locks what it changes, and raises
+:class:`ProcessRuleError` with a message the person can act on. Views and tasks call these.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qms_portal.organisation.notifications import notify
+
+from . import periods
+from .access import can_create_process, require_edit
+from .models import (
+    Interaction,
+    Kpi,
+    Measurement,
+    Process,
+    ProcessInput,
+    ProcessOutput,
+    Risk,
+    missing_measurements,
+)
+
+
+class ProcessRuleError(Exception):
+    """A change that breaks a rule; the message says what to do instead."""
+
+
+PROCESS_FIELDS = [
+    "code",
+    "name",
+    "category",
+    "owner",
+    "department",
+    "purpose",
+    "scope",
+    "resources",
+    "controls",
+    "is_active",
+]
+
+
+def _check_same_agency(agency_id, *, owner, department):
+    if department.agency_id != agency_id:
+        raise ProcessRuleError(_("Choose a department of your own agency."))
+    if owner.agency_id != agency_id:
+        raise ProcessRuleError(_("Choose a process owner from your own agency."))
+
+
+def _save_with_history(instance, *, actor, reason=""):
+    instance._history_user = actor
+    if reason:
+        instance._change_reason = reason
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as error:
+        raise ProcessRuleError(
+            _("This clashes with an existing record: %(detail)s")
+            % {"detail": _unique_hint(instance)}
+        ) from error
+
+
+def _unique_hint(instance):
+    if isinstance(instance, Process):
+        return _("the code %(code)s is already used by another process.") % {"code": instance.code}
+    if isinstance(instance, Measurement):
+        return _("a value for this period is already recorded.")
+    return _("the same entry already exists.")
+
+
+def _sync_rows(model, process, rows, party_field, *, actor):
+    """Make the process's SIPOC rows equal ``rows`` [(name, party)], keeping unchanged rows."""
+    existing = list(model.objects.filter(process=process))
+    wanted = [(name, party) for name, party in rows]
+    keep = {}
+    for row in existing:
+        key = (row.name, getattr(row, party_field))
+        if key in wanted and key not in keep:
+            keep[key] = row
+        else:
+            row._history_user = actor
+            row.delete()
+    for position, key in enumerate(wanted):
+        row = keep.get(key) or model(process=process, name=key[0], **{party_field: key[1]})
+        if row.pk is None or row.position != position:
+            row.position = position
+            row._history_user = actor
+            row.save()
+
+
+@transaction.atomic
+def process_create(*, actor, fields, clauses=(), inputs=(), outputs=()):
+    """Define a new process of the actor's agency (quality managers only)."""
+    if not can_create_process(actor):
+        raise ProcessRuleError(_("Only a quality manager can define a new process."))
+    agency_id = fields["department"].agency_id
+    if not actor.is_superuser and agency_id != actor.agency_id:
+        raise ProcessRuleError(_("Choose a department of your own agency."))
+    _check_same_agency(agency_id, owner=fields["owner"], department=fields["department"])
+    process = Process(agency_id=agency_id, **{k: fields[k] for k in PROCESS_FIELDS if k in fields})
+    _save_with_history(process, actor=actor, reason=_("Process defined"))
+    process._change_reason = _("ISO 9001 clauses set")
+    process.clauses.set(clauses)
+    _sync_rows(ProcessInput, process, inputs, "supplier", actor=actor)
+    _sync_rows(ProcessOutput, process, outputs, "customer", actor=actor)
+    return process
+
+
+@transaction.atomic
+def process_update(*, process, actor, fields, clauses=None, inputs=None, outputs=None, reason=""):
+    """Change a process definition (its owner or a quality manager)."""
+    process = Process.objects.select_for_update().select_related("owner").get(pk=process.pk)
+    require_edit(actor, process)
+    for name in PROCESS_FIELDS:
+        if name in fields:
+            setattr(process, name, fields[name])
+    _check_same_agency(process.agency_id, owner=process.owner, department=process.department)
+    _save_with_history(process, actor=actor, reason=reason or _("Process definition changed"))
+    if clauses is not None:
+        process._change_reason = _("ISO 9001 clauses changed")
+        process.clauses.set(clauses)
+    if inputs is not None:
+        _sync_rows(ProcessInput, process, inputs, "supplier", actor=actor)
+    if outputs is not None:
+        _sync_rows(ProcessOutput, process, outputs, "customer", actor=actor)
+    return process
+
+
+@transaction.atomic
+def interaction_add(*, source, target, output, actor):
+    """Record that ``output`` of ``source`` feeds ``target``. Cycles are fine, self-links not."""
+    require_edit(actor, source)
+    if source.pk == target.pk:
+        raise ProcessRuleError(
+            _("A process cannot feed itself. Choose another process to receive “%(output)s”.")
+            % {"output": output}
+        )
+    if source.agency_id != target.agency_id:
+        raise ProcessRuleError(_("Processes of different agencies cannot be linked."))
+    output = output.strip()
+    if not output:
+        raise ProcessRuleError(
+            _("Say what flows from %(code)s, for example “approved permit”.")
+            % {"code": source.code}
+        )
+    if Interaction.objects.filter(source=source, target=target, output=output).exists():
+        raise ProcessRuleError(
+            _("%(source)s already feeds “%(output)s” to %(target)s.")
+            % {"source": source.code, "output": output, "target": target.code}
+        )
+    interaction = Interaction(source=source, target=target, output=output)
+    _save_with_history(interaction, actor=actor, reason=_("Interaction added"))
+    return interaction
+
+
+@transaction.atomic
+def interaction_remove(*, interaction, actor):
+    require_edit(actor, interaction.source)
+    interaction._history_user = actor
+    interaction.delete()
+
+
+def _check_thresholds(kpi):
+    """The target is on the green side, amber between, red beyond: say which way they go."""
+    values = (kpi.target, kpi.amber_threshold, kpi.red_threshold)
+    if kpi.direction == Kpi.Direction.HIGHER_IS_BETTER and not values[0] >= values[1] >= values[2]:
+        raise ProcessRuleError(
+            _(
+                "Higher is better, so the target must be at least the amber threshold, "
+                "and the amber threshold at least the red threshold."
+            )
+        )
+    if kpi.direction == Kpi.Direction.LOWER_IS_BETTER and not values[0] <= values[1] <= values[2]:
+        raise ProcessRuleError(
+            _(
+                "Lower is better, so the target must be at most the amber threshold, "
+                "and the amber threshold at most the red threshold."
+            )
+        )
+
+
+KPI_FIELDS = [
+    "name",
+    "unit",
+    "target",
+    "direction",
+    "frequency",
+    "amber_threshold",
+    "red_threshold",
+    "is_active",
+]
+
+
+@transaction.atomic
+def kpi_create(*, process, actor, fields):
+    require_edit(actor, process)
+    kpi = Kpi(process=process, **{k: fields[k] for k in KPI_FIELDS if k in fields})
+    _check_thresholds(kpi)
+    _save_with_history(kpi, actor=actor, reason=_("KPI defined"))
+    return kpi
+
+
+@transaction.atomic
+def kpi_update(*, kpi, actor, fields, reason=""):
+    kpi = Kpi.objects.select_for_update().select_related("process__owner").get(pk=kpi.pk)
+    require_edit(actor, kpi.process)
+    if "frequency" in fields and fields["frequency"] != kpi.frequency and kpi.measurements.exists():
+        raise ProcessRuleError(
+            _(
+                "This KPI already has measurements, so its frequency cannot change. "
+                "Define a new KPI with the new frequency instead."
+            )
+        )
+    for name in KPI_FIELDS:
+        if name in fields:
+            setattr(kpi, name, fields[name])
+    _check_thresholds(kpi)
+    _save_with_history(kpi, actor=actor, reason=reason or _("KPI changed"))
+    return kpi
+
+
+def _check_period(kpi, period):
+    if not periods.is_period_start(period, kpi.frequency):
+        raise ProcessRuleError(
+            _("%(date)s does not start a %(frequency)s period; choose a period from the list.")
+            % {"date": period.isoformat(), "frequency": kpi.get_frequency_display().lower()}
+        )
+    if period > timezone.localdate():
+        raise ProcessRuleError(
+            _("%(period)s has not started yet; measure it once it has.")
+            % {"period": kpi.period_label(period)}
+        )
+
+
+@transaction.atomic
+def measurement_record(*, kpi, period, value, actor, note=""):
+    """Record the KPI's value for one period; a period already measured is corrected instead."""
+    kpi = Kpi.objects.select_for_update().select_related("process__owner").get(pk=kpi.pk)
+    require_edit(actor, kpi.process)
+    _check_period(kpi, period)
+    if kpi.measurements.filter(period=period).exists():
+        raise ProcessRuleError(
+            _(
+                "%(period)s already has a value. To change it, correct that measurement and give "
+                "a reason."
+            )
+            % {"period": kpi.period_label(period)}
+        )
+    measurement = Measurement(kpi=kpi, period=period, value=value, note=note, recorded_by=actor)
+    _save_with_history(measurement, actor=actor, reason=_("Measurement recorded"))
+    return measurement
+
+
+@transaction.atomic
+def measurement_correct(*, measurement, value, reason, actor, note=None):
+    """Correct a recorded value; the old value stays in history with the reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ProcessRuleError(_("Say why the value is corrected; the reason is kept in history."))
+    measurement = (
+        Measurement.objects.select_for_update()
+        .select_related("kpi__process__owner")
+        .get(pk=measurement.pk)
+    )
+    require_edit(actor, measurement.kpi.process)
+    if measurement.value == value and (note is None or note == measurement.note):
+        raise ProcessRuleError(
+            _("The new value is the same as the recorded one; nothing to correct.")
+        )
+    measurement.value = value
+    if note is not None:
+        measurement.note = note
+    measurement.recorded_by = actor
+    measurement.recorded_at = timezone.now()
+    _save_with_history(measurement, actor=actor, reason=reason)
+    return measurement
+
+
+RISK_FIELDS = [
+    "kind",
+    "description",
+    "likelihood",
+    "impact",
+    "treatment",
+    "owner",
+    "review_date",
+    "is_closed",
+]
+
+
+def _check_risk(risk):
+    for name in ("likelihood", "impact"):
+        if getattr(risk, name) not in range(1, 6):
+            raise ProcessRuleError(_("Rate %(name)s from 1 to 5.") % {"name": name})
+    if risk.owner.agency_id != risk.process.agency_id:
+        raise ProcessRuleError(_("Choose a risk owner from the process's agency."))
+
+
+@transaction.atomic
+def risk_create(*, process, actor, fields):
+    require_edit(actor, process)
+    risk = Risk(process=process, **{k: fields[k] for k in RISK_FIELDS if k in fields})
+    _check_risk(risk)
+    _save_with_history(risk, actor=actor, reason=_("Risk recorded"))
+    return risk
+
+
+@transaction.atomic
+def risk_update(*, risk, actor, fields, reason=""):
+    risk = Risk.objects.select_for_update().select_related("process__owner").get(pk=risk.pk)
+    require_edit(actor, risk.process)
+    for name in RISK_FIELDS:
+        if name in fields:
+            setattr(risk, name, fields[name])
+    _check_risk(risk)
+    _save_with_history(risk, actor=actor, reason=reason or _("Risk reassessed"))
+    return risk
+
+
+def overdue_reminder_key(kpi, period):
+    return f"processes:kpi:{kpi.pk}:{period.isoformat()}:overdue"
+
+
+def remind_overdue_measurements(*, today=None):
+    """Remind process owners of measurements past due; one reminder per KPI and period."""
+    today = today or timezone.localdate()
+    kpis = Kpi.objects.active().select_related("process__owner")
+    sent = 0
+    for kpi, period in missing_measurements(kpis, today=today):
+        if periods.due_date(period, kpi.frequency) >= today:
+            continue
+        _notification, created = notify(
+            recipient=kpi.process.owner,
+            key=overdue_reminder_key(kpi, period),
+            subject=_("Overdue: %(kpi)s for %(period)s")
+            % {"kpi": kpi.name, "period": kpi.period_label(period)},
+            body=_(
+                "The value of “%(kpi)s” (%(process)s) for %(period)s was due on %(due)s. "
+                "Please record it in the portal."
+            )
+            % {
+                "kpi": kpi.name,
+                "process": kpi.process,
+                "period": kpi.period_label(period),
+                "due": periods.due_date(period, kpi.frequency).isoformat(),
+            },
+            url=kpi.get_absolute_url(),
+        )
+        sent += created
+    return sent
