@@ -20,7 +20,6 @@ app.conf.beat_schedule = {
         "task": "qms_portal.organisation.tasks.redeliver_pending_notifications",
         "schedule": crontab(minute="*/10"),
     },
-<<<<<<< HEAD
     "documents-make-due-revisions-effective": {
         "task": "documents.tasks.make_due_revisions_effective",
         "schedule": crontab(hour=0, minute=5),
@@ -32,10 +31,9 @@ app.conf.beat_schedule = {
     "documents-acknowledgement-reminders": {
         "task": "documents.tasks.send_acknowledgement_reminders",
         "schedule": crontab(hour=7, minute=15),
-=======
+    },
     "processes-remind-overdue-measurements": {
         "task": "processes.tasks.remind_overdue_measurements",
         "schedule": crontab(hour=8, minute=15),
->>>>>>> processes
     },
 }
