@@ -185,6 +185,7 @@ def _revision_page(request, document, revision, revisions, *, forms=None, error=
         "can_manage": workflow.can_manage(person, document),
         "action_error": error,
         "today": timezone.localdate(),
+        "processes": document.processes.visible_to(person).order_by("code"),
     }
     if revision is not None:
         signatures = list(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from documents.models import Document
 from qms_portal.organisation.models import Department
 
 from . import periods, workflow
@@ -375,6 +376,9 @@ def _processes(agency, people, departments, actor):
                 "controls": "Written procedure; supervisor sign-off; monthly KPI review.",
             },
             clauses=[clauses[n] for n in numbers],
+            documents=Document.objects.filter(
+                agency=agency, owner_department=departments[department], is_obsolete=False
+            ),
             inputs=inputs,
             outputs=outputs,
         )

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from documents.models import Document
 from qms_portal.organisation.models import Department, Person
 
 from . import periods
@@ -67,10 +68,12 @@ class ProcessForm(forms.ModelForm):
             "resources",
             "controls",
             "clauses",
+            "documents",
             "is_active",
         ]
         widgets = {
             "clauses": forms.SelectMultiple(attrs={"size": 12}),
+            "documents": forms.SelectMultiple(attrs={"size": 8}),
             "purpose": forms.Textarea(attrs={"rows": 3}),
             "scope": forms.Textarea(attrs={"rows": 3}),
             "resources": forms.Textarea(attrs={"rows": 3}),
@@ -85,6 +88,9 @@ class ProcessForm(forms.ModelForm):
             agency=agency, is_active=True
         )
         self.fields["clauses"].queryset = Clause.objects.all()
+        self.fields["documents"].queryset = Document.objects.filter(
+            agency=agency, is_obsolete=False
+        ).order_by("number")
         if self.instance.pk:
             self.initial["inputs"] = [(r.name, r.supplier) for r in self.instance.inputs.all()]
             self.initial["outputs"] = [(r.name, r.customer) for r in self.instance.outputs.all()]

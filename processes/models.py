@@ -119,12 +119,16 @@ class Process(models.Model):
     clauses = models.ManyToManyField(
         Clause, blank=True, related_name="processes", verbose_name=_("ISO 9001 clauses addressed")
     )
-    # TODO(documents): link the controlled documents (documents.Document) that describe this
-    # process, as a ManyToManyField `documents`, once the documents app is merged; the turtle
-    # page has its "Methods and documents" box ready for them.
+    documents = models.ManyToManyField(
+        "documents.Document",
+        blank=True,
+        related_name="processes",
+        verbose_name=_("controlled documents"),
+        help_text=_("The procedures, instructions and forms that describe how the process runs."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-    history = HistoricalRecords(m2m_fields=[clauses])
+    history = HistoricalRecords(m2m_fields=[clauses, documents])
 
     objects = ProcessQuerySet.as_manager()
 

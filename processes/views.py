@@ -168,6 +168,7 @@ def process_detail(request, pk):
         "inputs": process.inputs.all(),
         "outputs": process.outputs.all(),
         "clauses": process.clauses.all(),
+        "documents": process.documents.visible_to(request.user).order_by("number"),
         "kpis": kpis,
         "risks": process.risks.filter(is_closed=False).select_related("owner"),
         "feeds": process.feeds.filter(target__in=visible).select_related("target"),
@@ -181,7 +182,8 @@ def process_detail(request, pk):
 
 def _process_form_fields(form):
     data = dict(form.cleaned_data)
-    return data, data.pop("clauses"), data.pop("inputs"), data.pop("outputs")
+    documents = data.pop("documents")
+    return data, data.pop("clauses"), data.pop("inputs"), data.pop("outputs"), documents
 
 
 @login_required
@@ -190,11 +192,16 @@ def process_create(request):
         raise PermissionDenied(_("Only a quality manager can define a new process."))
     form = ProcessForm(request.POST or None, agency=request.user.agency)
     if request.method == "POST" and form.is_valid():
-        fields, clauses, inputs, outputs = _process_form_fields(form)
+        fields, clauses, inputs, outputs, documents = _process_form_fields(form)
         process = _apply_rule(
             form,
             lambda: workflow.process_create(
-                actor=request.user, fields=fields, clauses=clauses, inputs=inputs, outputs=outputs
+                actor=request.user,
+                fields=fields,
+                clauses=clauses,
+                inputs=inputs,
+                outputs=outputs,
+                documents=documents,
             ),
         )
         if process:
@@ -210,7 +217,7 @@ def process_edit(request, pk):
     process = access.get_process_for(request.user, pk, to="edit")
     form = ProcessForm(request.POST or None, instance=process, agency=process.agency)
     if request.method == "POST" and form.is_valid():
-        fields, clauses, inputs, outputs = _process_form_fields(form)
+        fields, clauses, inputs, outputs, documents = _process_form_fields(form)
         saved = _apply_rule(
             form,
             lambda: workflow.process_update(
@@ -220,6 +227,7 @@ def process_edit(request, pk):
                 clauses=clauses,
                 inputs=inputs,
                 outputs=outputs,
+                documents=documents,
             ),
         )
         if saved:

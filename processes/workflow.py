@@ -92,7 +92,7 @@ def _sync_rows(model, process, rows, party_field, *, actor):
 
 
 @transaction.atomic
-def process_create(*, actor, fields, clauses=(), inputs=(), outputs=()):
+def process_create(*, actor, fields, clauses=(), inputs=(), outputs=(), documents=()):
     """Define a new process of the actor's agency (quality managers only)."""
     if not can_create_process(actor):
         raise ProcessRuleError(_("Only a quality manager can define a new process."))
@@ -104,13 +104,25 @@ def process_create(*, actor, fields, clauses=(), inputs=(), outputs=()):
     _save_with_history(process, actor=actor, reason=_("Process defined"))
     process._change_reason = _("ISO 9001 clauses set")
     process.clauses.set(clauses)
+    _set_documents(process, documents)
     _sync_rows(ProcessInput, process, inputs, "supplier", actor=actor)
     _sync_rows(ProcessOutput, process, outputs, "customer", actor=actor)
     return process
 
 
+def _set_documents(process, documents):
+    """Link controlled documents of the same agency (ISO 9001 4.4.2: documented information)."""
+    documents = list(documents)
+    if any(d.agency_id != process.agency_id for d in documents):
+        raise ProcessRuleError(_("Link only documents of the process's own agency."))
+    process._change_reason = _("Controlled documents linked")
+    process.documents.set(documents)
+
+
 @transaction.atomic
-def process_update(*, process, actor, fields, clauses=None, inputs=None, outputs=None, reason=""):
+def process_update(
+    *, process, actor, fields, clauses=None, inputs=None, outputs=None, documents=None, reason=""
+):
     """Change a process definition (its owner or a quality manager)."""
     process = Process.objects.select_for_update().select_related("owner").get(pk=process.pk)
     require_edit(actor, process)
@@ -122,6 +134,8 @@ def process_update(*, process, actor, fields, clauses=None, inputs=None, outputs
     if clauses is not None:
         process._change_reason = _("ISO 9001 clauses changed")
         process.clauses.set(clauses)
+    if documents is not None:
+        _set_documents(process, documents)
     if inputs is not None:
         _sync_rows(ProcessInput, process, inputs, "supplier", actor=actor)
     if outputs is not None:
