@@ -192,9 +192,9 @@ class _removing_file_on_failure:
 
 
 def _queue_text_extraction(revision):
-    from .tasks import extract_revision_text
+    from qms_portal import outbox
 
-    transaction.on_commit(lambda: extract_revision_text.delay(revision.pk))
+    outbox.enqueue("documents.tasks.extract_revision_text", revision.pk)
 
 
 # Documents and revisions ------------------------------------------------------------------------

@@ -16,6 +16,10 @@ app.autodiscover_tasks()
 
 # The beat schedule lives in code, so every deployment runs the same reminders.
 app.conf.beat_schedule = {
+    "publish-outbox": {
+        "task": "qms_portal.organisation.tasks.publish_outbox",
+        "schedule": 60.0,
+    },
     "redeliver-pending-notifications": {
         "task": "qms_portal.organisation.tasks.redeliver_pending_notifications",
         "schedule": crontab(minute="*/10"),

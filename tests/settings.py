@@ -5,6 +5,7 @@ so `make test` with DATABASE_URL and REDIS_URL set runs against the real Postgre
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-" + "x" * 50)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
@@ -13,7 +14,7 @@ from qms_portal.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "test-media"))  # noqa: F405
 # Tests render pages without running collectstatic first.
 STORAGES = {  # noqa: F405
     **STORAGES,  # noqa: F405

@@ -301,3 +301,34 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class OutboxTaskQuerySet(models.QuerySet):
+    def unpublished(self):
+        return self.filter(published_at__isnull=True)
+
+
+class OutboxTask(models.Model):
+    """A Celery task recorded in the same transaction as the change that causes it.
+
+    It is published to the broker after commit; if the broker is down, a beat sweep publishes it
+    once the broker is back. Tasks are idempotent, so a task published twice has one effect.
+    """
+
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    objects = OutboxTaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("queued task")
+        verbose_name_plural = _("queued tasks")
+        indexes = [models.Index(fields=["published_at", "created_at"])]
+
+    def __str__(self):
+        return f"{self.task_name} #{self.pk}"

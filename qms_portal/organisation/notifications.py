@@ -1,12 +1,13 @@
 """The shared notification mechanism: one row per message, e-mailed once after commit.
 
+The e-mail is queued through the transactional outbox, so a broker outage delays it, never loses it.
+
 Apps call :func:`notify`; reminders pass a stable ``key`` so raising the same reminder twice
 (a beat task run twice, a retry) creates one notification and one e-mail.
 """
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.utils import timezone
 
 from .models import Notification
@@ -23,10 +24,13 @@ def notify(*, recipient, key, subject, body="", url="", actor=None):
         defaults={"recipient": recipient, "subject": subject[:200], "body": body, "url": url},
     )
     if created:
-        from .tasks import deliver_notification
+        from qms_portal import outbox
 
-        actor_id = actor.pk if actor else None
-        transaction.on_commit(lambda: deliver_notification.delay(notification.pk, actor_id))
+        outbox.enqueue(
+            "qms_portal.organisation.tasks.deliver_notification",
+            notification.pk,
+            actor.pk if actor else None,
+        )
     return notification, created
 
 

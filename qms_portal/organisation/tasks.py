@@ -33,3 +33,11 @@ def redeliver_pending_notifications():
     for notification_id in ids:
         deliver_notification.delay(notification_id)
     return len(ids)
+
+
+@shared_task
+def publish_outbox():
+    """Publish tasks a broker outage left in the outbox (beat, every minute)."""
+    from qms_portal import outbox
+
+    return outbox.publish_pending()

@@ -1,0 +1,136 @@
+"""A real Redis outage: requests succeed, and once Redis is back every task runs once in effect.
+
+Uses a Redis server of its own (started and stopped by the test on a free port) and a real Celery
+worker process, against the test PostgreSQL database. Runs in the PostgreSQL + Redis pass.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from django.urls import reverse
+
+from documents.models import Revision
+from qms_portal import outbox
+from qms_portal.celery import app
+from qms_portal.organisation.models import Notification, OutboxTask
+from tests.documents.conftest import draft_document
+from tests.foundation.test_celery_worker import ROOT, database_url_of_test_database, wait_for
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_redis(port):
+    server = shutil.which("redis-server")
+    assert server, "redis-server is needed for this test (Debian package redis-server)"
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def answers():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    assert wait_for(answers, timeout=20), "the test Redis did not start"
+    return process
+
+
+@pytest.fixture
+def private_broker(settings, tmp_path):
+    """Point this process's Celery at a Redis that is not running yet."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    port = free_port()
+    saved = app.conf.broker_url
+    app.conf.broker_url = f"redis://127.0.0.1:{port}/0"
+    app.amqp._producer_pool = app._pool = None
+    processes = []
+    yield port, processes
+    for process in reversed(processes):
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    app.conf.broker_url = saved
+    app.amqp._producer_pool = app._pool = None
+
+
+def start_worker(port, media_root):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_of_test_database(),
+        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "MEDIA_ROOT": str(media_root),
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "qms_portal",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_outage_then_recovery_runs_each_task_once(
+    private_broker, owner, department_a, colleague, quality_manager, client, settings
+):
+    port, processes = private_broker
+    document = draft_document(owner, department_a)  # Redis is down from the start
+    revision = document.revisions.get()
+    client.force_login(owner)
+    started = time.monotonic()
+    response = client.post(
+        reverse("documents:revision_submit", args=[document.pk, revision.pk]),
+        {"reviewers": [colleague.pk], "approvers": [quality_manager.pk]},
+    )
+    assert response.status_code == 302, "the request must succeed while the broker is down"
+    assert time.monotonic() - started < 5, "and must not hang on the broker"
+    waiting = OutboxTask.objects.unpublished()
+    assert waiting.count() == 3  # text extraction + two review requests
+    assert all(entry.last_error for entry in waiting)
+
+    processes.append(start_redis(port))
+    assert outbox.publish_pending(older_than_seconds=0) == 3
+    processes.append(start_worker(port, settings.MEDIA_ROOT))
+    notifications = Notification.objects.filter(key__startswith=f"doc-sign:{revision.pk}:")
+    assert wait_for(lambda: notifications.filter(emailed_at__isnull=False).count() == 2, timeout=60)
+    assert wait_for(lambda: Revision.objects.get(pk=revision.pk).extracted_text != "", timeout=30)
+    assert outbox.publish_pending(older_than_seconds=0) == 0
+
+    # A crash between publishing and marking sends a task twice: it still has one effect.
+    entry = OutboxTask.objects.filter(task_name__endswith="deliver_notification").first()
+    OutboxTask.objects.filter(pk=entry.pk).update(published_at=None)
+    history_before = Notification.history.count()
+    assert outbox.publish(entry.pk)
+    time.sleep(3)
+    assert Notification.history.count() == history_before
+    assert all(n.email_attempts == 1 for n in notifications)
