@@ -10,7 +10,7 @@ PORT ?= 8000
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-packages venv migrate seed serve worker beat lint check-deploy clean
+.PHONY: run test setup system-packages venv migrate seed serve worker beat lint backup restore clean
 
 run: setup migrate seed  ## Install, migrate, seed the demo agency and serve http://127.0.0.1:8000
 	@echo "Serving the portal on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
@@ -51,6 +51,14 @@ worker: setup  ## Celery worker (needs REDIS_URL)
 
 beat: setup  ## Celery beat; the schedule is in qms_portal/celery.py
 	$(BIN)/celery -A qms_portal beat --loglevel=INFO --schedule var/celerybeat-schedule
+
+backup: setup  ## Database records and uploaded files in one archive under var/backups/
+	$(MANAGE) backup_portal
+
+restore: setup  ## make restore BACKUP=var/backups/qms-backup-….tar.gz (into an empty, migrated database)
+	@test -n "$(BACKUP)" || { echo "Say which archive: make restore BACKUP=path"; exit 2; }
+	$(MANAGE) migrate --noinput
+	$(MANAGE) restore_portal "$(BACKUP)"
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -485,7 +485,7 @@ def _record_signature(revision, signer, meaning, comment):
         printed_name=signer.get_full_name() or signer.username,
         meaning=meaning,
         comment=comment,
-        signed_at=timezone.now(),
+        signed_at=timezone.now().replace(microsecond=0),  # a precision every store keeps
         review_round=revision.review_round,
         revision_fingerprint=revision.fingerprint(),
     )

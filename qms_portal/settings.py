@@ -266,6 +266,8 @@ LOGGING = {
 }
 
 QMS_AGENCY_NAME = os.environ.get("QMS_AGENCY_NAME", "")
+SERIALIZATION_MODULES = {"json-full": "qms_portal.fullprecision_json"}  # backups
+
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # Largest accepted upload (documents, evidence, photos), in bytes.
 QMS_UPLOAD_MAX_BYTES = env_int("QMS_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
