@@ -332,3 +332,17 @@ class OutboxTask(models.Model):
 
     def __str__(self):
         return f"{self.task_name} #{self.pk}"
+
+
+class AuditChainHead(models.Model):
+    """The end of one history table's hash chain (see qms_portal.audit_trail)."""
+
+    table = models.CharField(max_length=100, unique=True)
+    last_hash = models.CharField(max_length=64, blank=True)
+    length = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("audit-trail chain")
+
+    def __str__(self):
+        return f"{self.table}: {self.length} rows"

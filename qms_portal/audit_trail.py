@@ -1,0 +1,119 @@
+"""Tamper evidence for the history of signed records: each history row is hash-chained.
+
+A history model built with ``HistoricalRecords(bases=[HashChainedHistory])`` gets two columns:
+the previous row's hash and its own, ``sha256(previous hash + canonical row contents)``. Rows are
+chained per table, in the order they were written; a chain head row, locked while a row is added,
+keeps concurrent writers from forking the chain. ``verify_chains()`` (the ``verify_audit_trail``
+command) recomputes every chain: a row changed, deleted or inserted behind the portal's back shows.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db import models, transaction
+from django.dispatch import receiver
+from simple_history.signals import pre_create_historical_record
+
+CHAIN_FIELDS = {"chain_previous", "chain_hash"}
+GENESIS = "0" * 64
+
+
+class HashChainedHistory(models.Model):
+    chain_previous = models.CharField(max_length=64, blank=True, editable=False)
+    chain_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+def canonical(row):
+    """The row's contents as stable text: every column but its own id and the chain columns."""
+    values = {}
+    for field in row._meta.concrete_fields:
+        if field.name in CHAIN_FIELDS or field.primary_key:
+            continue
+        value = getattr(row, field.attname)
+        values[field.attname] = value.isoformat() if hasattr(value, "isoformat") else value
+    return json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def row_hash(previous, row):
+    return hashlib.sha256((previous + canonical(row)).encode()).hexdigest()
+
+
+@receiver(pre_create_historical_record)
+def _chain_history_row(sender, history_instance, using=None, **kwargs):
+    if not isinstance(history_instance, HashChainedHistory):
+        return
+    from qms_portal.organisation.models import AuditChainHead
+
+    label = history_instance._meta.label
+    with transaction.atomic(using=using):
+        AuditChainHead.objects.using(using).get_or_create(table=label)
+        head = AuditChainHead.objects.using(using).select_for_update().get(table=label)
+        history_instance.chain_previous = head.last_hash or GENESIS
+        history_instance.chain_hash = row_hash(history_instance.chain_previous, history_instance)
+        head.last_hash = history_instance.chain_hash
+        head.length += 1
+        head.save(update_fields=["last_hash", "length"])
+
+
+@dataclass
+class ChainProblem:
+    table: str
+    history_id: int | None
+    problem: str
+
+    def __str__(self):
+        where = f" row {self.history_id}" if self.history_id else ""
+        return f"{self.table}{where}: {self.problem}"
+
+
+def chained_models():
+    return [m for m in apps.get_models() if issubclass(m, HashChainedHistory)]
+
+
+def verify_chain(model):
+    """Problems found in one history table's chain (empty when intact)."""
+    from qms_portal.organisation.models import AuditChainHead
+
+    label = model._meta.label
+    problems = []
+    previous = GENESIS
+    count = 0
+    for row in model.objects.order_by("history_id").iterator(chunk_size=2000):
+        count += 1
+        if row.chain_previous != previous:
+            problems.append(
+                ChainProblem(
+                    label,
+                    row.history_id,
+                    "the chain is broken before this row (a row removed or inserted)",
+                )
+            )
+        if row.chain_hash != row_hash(row.chain_previous, row):
+            problems.append(
+                ChainProblem(label, row.history_id, "the row was changed after it was written")
+            )
+        previous = row.chain_hash
+    head = AuditChainHead.objects.filter(table=label).first()
+    if head and (head.last_hash != (previous if count else "") or head.length != count):
+        problems.append(
+            ChainProblem(
+                label,
+                None,
+                f"the chain head records {head.length} rows but the table has {count} (rows removed?)",
+            )
+        )
+    return problems, count
+
+
+def verify_chains():
+    """Verify every chained history table: {table: (rows checked, [problems])}."""
+    results = {}
+    for model in chained_models():
+        problems, count = verify_chain(model)
+        results[model._meta.label] = (count, problems)
+    return results

@@ -1,0 +1,93 @@
+"""Tamper evidence: history rows of signed records are hash-chained and verified."""
+
+import threading
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connections
+
+from documents.models import Revision, Signature
+from qms_portal.audit_trail import chained_models, verify_chains
+from tests.documents.conftest import draft_document, make_effective
+
+
+@pytest.fixture
+def signed(settings, tmp_path, owner, department_a, colleague, quality_manager):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    document = draft_document(owner, department_a)
+    return make_effective(document.revisions.get(), reviewer=colleague, approver=quality_manager)
+
+
+def problems():
+    return [str(p) for _count, found in verify_chains().values() for p in found]
+
+
+@pytest.mark.django_db
+def test_signed_records_have_chained_history(signed):
+    labels = {m._meta.label for m in chained_models()}
+    assert {
+        "documents.HistoricalRevision",
+        "documents.HistoricalSignature",
+        "documents.HistoricalDocument",
+    } <= labels
+    results = verify_chains()
+    assert results["documents.HistoricalRevision"][0] >= 4
+    assert problems() == []
+    out = StringIO()
+    call_command("verify_audit_trail", stdout=out)
+    assert "documents.HistoricalRevision" in out.getvalue() and "intact" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_row_changed_behind_the_portals_back_is_reported(signed):
+    History = Revision.history.model
+    row = History.objects.order_by("history_id")[1]
+    History.objects.filter(pk=row.pk).update(change_summary="quietly rewritten")
+    assert problems() == [
+        f"documents.HistoricalRevision row {row.pk}: the row was changed after it was written"
+    ]
+    with pytest.raises(CommandError, match="1 problems"):
+        call_command("verify_audit_trail", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_a_deleted_row_breaks_the_chain(signed):
+    History = Signature.history.model
+    first, second = History.objects.order_by("history_id")[:2]
+    History.objects.filter(pk=first.pk).delete()
+    assert problems() == [
+        f"documents.HistoricalSignature row {second.pk}: the chain is broken before this row (a row removed or inserted)",
+        "documents.HistoricalSignature: the chain head records 2 rows but the table has 1 (rows removed?)",
+    ]
+
+
+@pytest.mark.django_db
+def test_removing_the_last_rows_is_noticed(signed):
+    History = Signature.history.model
+    History.objects.order_by("-history_id").first().delete()
+    found = problems()
+    assert len(found) == 1 and "rows removed" in found[0]
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_chain(settings, tmp_path, owner, department_a):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    documents = [draft_document(owner, department_a, title=f"Doc {n}") for n in range(6)]
+    barrier = threading.Barrier(len(documents))
+
+    def retitle(document):
+        barrier.wait()
+        try:
+            document.title += " (revised)"
+            document.save()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=retitle, args=(d,)) for d in documents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert problems() == []
