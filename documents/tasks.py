@@ -17,7 +17,8 @@ def extract_revision_text(revision_id):
     if revision is None or revision.extracted_text:
         return False
     text = uploads.extract_text(revision.file, revision.file_kind)
-    Revision.objects.filter(pk=revision_id).update(extracted_text=text)  # search index, not history
+    # history-exempt: a search index column, excluded from the revision's history
+    Revision.objects.filter(pk=revision_id).update(extracted_text=text)
     return bool(text)
 
 

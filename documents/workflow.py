@@ -629,9 +629,17 @@ def assign_reading(*, revision_id, actor, people=(), departments=(), due_date=No
 
 
 def record_opened(*, revision, person):
-    Acknowledgement.objects.filter(revision=revision, person=person, opened_at__isnull=True).update(
-        opened_at=timezone.now()
-    )
+    """Note when an assigned reader first opens the revision (kept in the acknowledgement's history)."""
+    with transaction.atomic():
+        ack = (
+            Acknowledgement.objects.select_for_update()
+            .filter(revision=revision, person=person, opened_at__isnull=True)
+            .first()
+        )
+        if ack:
+            ack.opened_at = timezone.now()
+            ack._change_reason = "opened"
+            ack.save(update_fields=["opened_at"])
 
 
 def acknowledge(*, revision_id, person):
