@@ -2,7 +2,7 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -115,6 +115,12 @@ def _register_csv(documents):
 
 @login_required
 def create(request):
+    if not (
+        request.user.department_ids
+        or request.user.is_quality_manager
+        or request.user.is_administrator
+    ):
+        raise PermissionDenied(_("Only agency staff with a department can register documents."))
     form = DocumentForm(request.POST or None, request.FILES or None, person=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

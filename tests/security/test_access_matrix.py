@@ -1,0 +1,277 @@
+"""Every URL of the project, requested by every kind of person, answers as the rule table says.
+
+The URL list comes from the resolver, not from a hand-kept list: a new URL without a rule fails
+``test_every_url_has_a_rule``. Objects belong to department A; ``colleague`` works there,
+``outsider`` in department B of the same agency, ``stranger`` in another agency. The certifier has
+department A and the effective document shared with them; ``unshared_certifier`` has nothing.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from documents import workflow as document_workflow
+from processes.models import Measurement
+from tests.documents.conftest import draft_document, make_effective
+from tests.processes.conftest import make_process
+
+PERSONAS = [
+    "anonymous",
+    "colleague",
+    "outsider",
+    "auditor",
+    "quality_manager",
+    "certifier",
+    "unshared_certifier",
+    "stranger",
+    "administrator",
+]
+STAFF = ["colleague", "outsider", "auditor", "quality_manager", "stranger", "administrator"]
+SIGNED_IN = STAFF + ["certifier", "unshared_certifier"]
+
+
+def everyone(code, anonymous=302):
+    return {"anonymous": anonymous, **dict.fromkeys(SIGNED_IN, code)}
+
+
+def post_only():
+    """A POST-only view asked with GET: sign in first, then 405."""
+    return everyone(405)
+
+
+@dataclass
+class Rule:
+    expect: dict
+    kwargs: object = None  # world -> dict
+    query: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def agency_only(code=200, certifier=404, unshared=404, stranger=404, **overrides):
+    return {
+        "anonymous": 302,
+        **dict.fromkeys(STAFF, code),
+        "certifier": certifier,
+        "unshared_certifier": unshared,
+        "stranger": stranger,
+        **overrides,
+    }
+
+
+RULES = {
+    # Portal and organisation
+    "home": Rule(everyone(200)),
+    "healthz": Rule(everyone(200, anonymous=200)),
+    "login": Rule(everyone(302, anonymous=200)),
+    "logout": Rule(everyone(405, anonymous=405)),
+    "password_change": Rule(everyone(200)),
+    "password_change_done": Rule(everyone(200)),
+    "set_language": Rule(everyone(405, anonymous=405)),
+    "organisation:departments": Rule(everyone(200)),
+    "organisation:department": Rule(
+        agency_only(certifier=200, stranger=404), lambda w: {"pk": w.department_a.pk}
+    ),
+    "organisation:people": Rule(everyone(200)),
+    "organisation:notifications": Rule(everyone(200)),
+    "organisation:notification_open": Rule(post_only(), lambda w: {"pk": w.notification.pk}),
+    # Documents
+    "documents:register": Rule(everyone(200)),
+    "documents:create": Rule({**everyone(200), "certifier": 403, "unshared_certifier": 403}),
+    "documents:detail": Rule(agency_only(certifier=200), lambda w: {"pk": w.effective.pk}),
+    "documents:revision": Rule(
+        agency_only(certifier=200),
+        lambda w: {"pk": w.effective.pk, "revision_pk": w.effective_revision.pk},
+    ),
+    "documents:download": Rule(
+        agency_only(certifier=200),
+        lambda w: {"pk": w.effective.pk, "revision_pk": w.effective_revision.pk},
+    ),
+    "documents:revision_new": Rule(post_only(), lambda w: {"pk": w.effective.pk}),
+    "documents:obsolete": Rule(post_only(), lambda w: {"pk": w.effective.pk}),
+    "documents:periodic_review": Rule(post_only(), lambda w: {"pk": w.effective.pk}),
+    **{
+        f"documents:revision_{action}": Rule(
+            post_only(), lambda w: {"pk": w.effective.pk, "revision_pk": w.effective_revision.pk}
+        )
+        for action in ["edit", "submit", "sign", "assign", "acknowledge"]
+    },
+    # Processes
+    "processes:list": Rule(agency_only(certifier=200, unshared=200, stranger=200)),
+    "processes:export": Rule(agency_only(certifier=200, unshared=200, stranger=200)),
+    "processes:map": Rule(agency_only(certifier=200, unshared=200, stranger=200)),
+    "processes:map_svg": Rule(agency_only(certifier=200, unshared=200, stranger=200)),
+    "processes:risks": Rule(agency_only(certifier=200, unshared=200, stranger=200)),
+    "processes:create": Rule(
+        agency_only(
+            403, quality_manager=200, administrator=403, certifier=403, unshared=403, stranger=403
+        )
+    ),
+    # A certifier with department A shared reads its processes; editing is for owners and QMs.
+    "processes:detail": Rule(agency_only(certifier=200), lambda w: {"pk": w.process.pk}),
+    "processes:edit": Rule(
+        agency_only(403, quality_manager=200, certifier=403), lambda w: {"pk": w.process.pk}
+    ),
+    "processes:interaction_add": Rule(
+        agency_only(403, quality_manager=200, certifier=403), lambda w: {"pk": w.process.pk}
+    ),
+    "processes:interaction_remove": Rule(post_only(), lambda w: {"pk": w.interaction.pk}),
+    "processes:kpi_create": Rule(
+        agency_only(403, quality_manager=200, certifier=403), lambda w: {"pk": w.process.pk}
+    ),
+    "processes:kpi": Rule(agency_only(certifier=200), lambda w: {"pk": w.kpi.pk}),
+    "processes:kpi_edit": Rule(
+        agency_only(403, quality_manager=200, certifier=403), lambda w: {"pk": w.kpi.pk}
+    ),
+    "processes:measurement_create": Rule(
+        agency_only(403, quality_manager=200, certifier=403), lambda w: {"pk": w.kpi.pk}
+    ),
+    "processes:measurement_correct": Rule(
+        agency_only(403, quality_manager=200, certifier=403), lambda w: {"pk": w.measurement.pk}
+    ),
+    "processes:risk_create": Rule(
+        agency_only(403, quality_manager=200, certifier=403), lambda w: {"pk": w.process.pk}
+    ),
+    # The risk page is read-only for readers; saving needs the owner or a QM (tested with POST below).
+    "processes:risk_edit": Rule(agency_only(certifier=200), lambda w: {"pk": w.risk.pk}),
+}
+
+#: The Django admin: signed-in people without staff status are sent to the admin sign-in.
+ADMIN_RULE = {"anonymous": 302, **dict.fromkeys(SIGNED_IN, 302), "administrator": 200}
+
+
+def url_names(patterns=None, namespace=""):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+def project_url_names():
+    return sorted({name for name in url_names() if not name.startswith("admin:")})
+
+
+def test_every_url_has_a_rule():
+    missing = [name for name in project_url_names() if name not in RULES]
+    assert missing == [], f"URLs without an access rule: {missing}"
+    stale = [name for name in RULES if name not in project_url_names()]
+    assert stale == [], f"rules for URLs that no longer exist: {stale}"
+
+
+class World:
+    pass
+
+
+@pytest.fixture
+def world(
+    settings,
+    tmp_path,
+    owner,
+    colleague,
+    outsider,
+    auditor,
+    quality_manager,
+    certifier,
+    unshared_certifier,
+    stranger,
+    administrator,
+    department_a,
+    department_b,
+):
+    from qms_portal.organisation.models import Notification
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    w = World()
+    w.people = {
+        "colleague": colleague,
+        "outsider": outsider,
+        "auditor": auditor,
+        "quality_manager": quality_manager,
+        "certifier": certifier,
+        "unshared_certifier": unshared_certifier,
+        "stranger": stranger,
+        "administrator": administrator,
+    }
+    w.department_a = department_a
+    w.effective = draft_document(owner, department_a)
+    w.effective_revision = make_effective(
+        w.effective.revisions.get(), reviewer=colleague, approver=quality_manager
+    )
+    document_workflow.share_with_certifier(
+        document=w.effective, certifier=certifier, actor=quality_manager
+    )
+    w.draft = draft_document(owner, department_a, title="Draft")
+    w.process = make_process(code="CORE-01", owner=owner, department=department_a)
+    other = make_process(code="SUP-01", owner=outsider, department=department_b)
+    from processes.models import Interaction, Kpi, Risk
+
+    w.interaction = Interaction.objects.create(source=w.process, target=other, output="Decisions")
+    w.kpi = Kpi.objects.create(
+        process=w.process,
+        name="On-time decisions",
+        unit="%",
+        target=95,
+        amber_threshold=90,
+        red_threshold=80,
+    )
+    w.measurement = Measurement.objects.create(
+        kpi=w.kpi, period=date(2026, 1, 1), value=97, recorded_by=owner
+    )
+    w.risk = Risk.objects.create(
+        process=w.process,
+        description="Backlog",
+        likelihood=3,
+        impact=3,
+        owner=owner,
+        review_date=date(2027, 1, 1),
+    )
+    w.notification = Notification.objects.create(recipient=owner, key="x", subject="x")
+    for extend in WORLD_EXTENSIONS:
+        extend(w)
+    return w
+
+
+#: Apps add their objects of department A here (services, audits, packs…).
+WORLD_EXTENSIONS = []
+
+
+def answer(client, world, persona, name, rule):
+    client.logout()
+    if persona != "anonymous":
+        client.force_login(world.people[persona])
+    kwargs = rule.kwargs(world) if rule.kwargs else {}
+    response = client.get(reverse(name, kwargs=kwargs) + rule.query)
+    return response.status_code
+
+
+@pytest.mark.django_db
+def test_each_url_answers_each_persona_as_the_rules_say(client, world):
+    wrong = []
+    for name in project_url_names():
+        rule = RULES[name]
+        for persona in PERSONAS:
+            expected = rule.expect.get(persona)
+            got = answer(client, world, persona, name, rule)
+            if got != expected:
+                wrong.append(f"{name} as {persona}: expected {expected}, got {got}")
+    assert wrong == [], "\n".join(wrong)
+
+
+@pytest.mark.django_db
+def test_admin_is_for_administrators_only(client, world):
+    names = [
+        "admin:index",
+        "admin:organisation_person_changelist",
+        "admin:documents_document_changelist",
+        "admin:processes_process_changelist",
+    ]
+    wrong = []
+    for name in names:
+        for persona in PERSONAS:
+            got = answer(client, world, persona, name, Rule(ADMIN_RULE))
+            if got != ADMIN_RULE[persona]:
+                wrong.append(f"{name} as {persona}: expected {ADMIN_RULE[persona]}, got {got}")
+    assert wrong == [], "\n".join(wrong)
