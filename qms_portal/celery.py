@@ -32,4 +32,8 @@ app.conf.beat_schedule = {
         "task": "documents.tasks.send_acknowledgement_reminders",
         "schedule": crontab(hour=7, minute=15),
     },
+    "services-deadline-reminders": {
+        "task": "services.tasks.send_deadline_reminders",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
