@@ -73,7 +73,11 @@ class RequestForm(forms.Form):
         help_text=_("Up to 3 PNG or JPEG photos."),
     )
     # Honeypot: hidden from people by CSS, filled in by careless robots.
-    website = forms.CharField(label=_("Leave this empty"), required=False)
+    website = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
 
     def __init__(self, *args, service, questions, **kwargs):
         super().__init__(*args, **kwargs)
