@@ -170,7 +170,7 @@ def clean_submission(*, questions, data, raw_answers, require_location=False, re
     has_lat, has_long = data.get("lat") not in (None, ""), data.get("long") not in (None, "")
     if has_lat != has_long:
         errors.append(("lat", _("Send both lat and long, or neither.")))
-    has_point = submission.lat is not None and submission.long is not None
+    has_point = has_lat and has_long  # an invalid point is reported above, not as missing
     if require_location and not (has_point or submission.address or submission.address_id):
         errors.append(
             ("location", _("A location is required: lat and long, address_string or address_id."))
