@@ -28,6 +28,8 @@ def get_request_for(person, pk, *, to="view"):
 
 def can_manage_calendar(person):
     """Quality managers and administrators keep the agency's holiday calendar."""
-    return person.is_authenticated and person.agency_id and (
-        person.is_quality_manager or person.is_administrator
+    return (
+        person.is_authenticated
+        and person.agency_id
+        and (person.is_quality_manager or person.is_administrator)
     )

@@ -49,7 +49,9 @@ def _jurisdiction(request, params=None):
         return None
     agency = Agency.objects.filter(code__iexact=value).first()
     if agency is None:
-        raise Open311Error(404, _("jurisdiction_id “%(value)s” was not found.") % {"value": value[:40]})
+        raise Open311Error(
+            404, _("jurisdiction_id “%(value)s” was not found.") % {"value": value[:40]}
+        )
     return agency
 
 
@@ -127,7 +129,9 @@ def _list_requests(request, fmt):
     ids = _split(params.get("service_request_id"))
     if ids:  # "This overrides all other arguments."
         if not all(i.isdigit() and len(i) < 19 for i in ids) or len(ids) > MAX_REQUESTS:
-            raise Open311Error(400, _("service_request_id must be request numbers, comma separated."))
+            raise Open311Error(
+                400, _("service_request_id must be request numbers, comma separated.")
+            )
         requests = requests.filter(pk__in=[int(i) for i in ids])
     else:
         requests = _filtered(requests, params)
@@ -141,7 +145,9 @@ def _filtered(requests, params):
         known = set(Service.objects.public().filter(code__in=codes).values_list("code", flat=True))
         unknown = [code for code in codes if code not in known]
         if unknown:
-            raise Open311Error(404, _("service_code “%(code)s” was not found.") % {"code": unknown[0][:40]})
+            raise Open311Error(
+                404, _("service_code “%(code)s” was not found.") % {"code": unknown[0][:40]}
+            )
         requests = requests.filter(service__code__in=codes)
     start, end = params.get("start_date", "").strip(), params.get("end_date", "").strip()
     start = open311.parse_w3(start, "start_date") if start else None
@@ -226,7 +232,10 @@ def _create_request(request, fmt):
         return open311.render_errors(errors, fmt, 400)
     except (workflow.RequestError, ValidationError) as error:
         raise Open311Error(400, " ".join(getattr(error, "messages", [str(error)]))) from None
-    result = {"service_notice": service.service_notice or None, "account_id": created.account_id or None}
+    result = {
+        "service_notice": service.service_notice or None,
+        "account_id": created.account_id or None,
+    }
     if service.open311_type == Service.Open311Type.BATCH:
         result = {"token": created.tracking_code, **result}
     else:
@@ -246,9 +255,7 @@ def request_detail(request, pk, fmt):
 def token(request, token, fmt):
     code = normalise_tracking_code(token)
     found = (
-        _requests_query(_jurisdiction(request)).filter(tracking_code=code).first()
-        if code
-        else None
+        _requests_query(_jurisdiction(request)).filter(tracking_code=code).first() if code else None
     )
     if found is None:
         raise Open311Error(404, _("token %(token)s was not found.") % {"token": token[:40]})

@@ -41,33 +41,129 @@ WORKED_WEEKEND_DAYS = [
 
 # code, department, zh, en, days, group, complaint, questions
 SERVICES = [
-    ("PERMIT-BIZ", "PERMIT", "营业执照办理", "Business licence application", 5, "permits", False,
-     [("BIZTYPE", "singlevaluelist", "企业类型", "Type of business", True, "sole|Sole trader\ncompany|Limited company\ncoop|Cooperative")]),
-    ("PERMIT-BUILD", "PERMIT", "建设工程规划许可", "Building permit", 15, "permits", False,
-     [("FLOORS", "number", "楼层数", "Number of floors", True, ""),
-      ("START", "datetime", "计划开工日期", "Planned start of works", False, "")]),
-    ("AAS-VENDING", "AAS", "占道经营许可", "Street vending permit", 7, "permits", False,
-     [("GOODS", "multivaluelist", "经营品类", "What will you sell?", True, "food|Food\nfruit|Fruit and vegetables\ncrafts|Crafts\nother|Other")]),
+    (
+        "PERMIT-BIZ",
+        "PERMIT",
+        "营业执照办理",
+        "Business licence application",
+        5,
+        "permits",
+        False,
+        [
+            (
+                "BIZTYPE",
+                "singlevaluelist",
+                "企业类型",
+                "Type of business",
+                True,
+                "sole|Sole trader\ncompany|Limited company\ncoop|Cooperative",
+            )
+        ],
+    ),
+    (
+        "PERMIT-BUILD",
+        "PERMIT",
+        "建设工程规划许可",
+        "Building permit",
+        15,
+        "permits",
+        False,
+        [
+            ("FLOORS", "number", "楼层数", "Number of floors", True, ""),
+            ("START", "datetime", "计划开工日期", "Planned start of works", False, ""),
+        ],
+    ),
+    (
+        "AAS-VENDING",
+        "AAS",
+        "占道经营许可",
+        "Street vending permit",
+        7,
+        "permits",
+        False,
+        [
+            (
+                "GOODS",
+                "multivaluelist",
+                "经营品类",
+                "What will you sell?",
+                True,
+                "food|Food\nfruit|Fruit and vegetables\ncrafts|Crafts\nother|Other",
+            )
+        ],
+    ),
     ("AAS-CERT", "AAS", "证明材料开具", "Certificate of record", 3, "permits", False, []),
-    ("URB-LIGHT", "URB", "路灯故障", "Street light out", 3, "street", False,
-     [("POLE", "string", "灯杆编号", "Pole number (on the pole)", False, "")]),
-    ("URB-POTHOLE", "URB", "道路坑洼", "Pothole in the road", 5, "street", False,
-     [("SIZE", "singlevaluelist", "大小", "How big is it?", True, "small|Smaller than a plate\nmedium|Up to a metre\nlarge|Larger than a metre")]),
+    (
+        "URB-LIGHT",
+        "URB",
+        "路灯故障",
+        "Street light out",
+        3,
+        "street",
+        False,
+        [("POLE", "string", "灯杆编号", "Pole number (on the pole)", False, "")],
+    ),
+    (
+        "URB-POTHOLE",
+        "URB",
+        "道路坑洼",
+        "Pothole in the road",
+        5,
+        "street",
+        False,
+        [
+            (
+                "SIZE",
+                "singlevaluelist",
+                "大小",
+                "How big is it?",
+                True,
+                "small|Smaller than a plate\nmedium|Up to a metre\nlarge|Larger than a metre",
+            )
+        ],
+    ),
     ("URB-LITTER", "URB", "垃圾清运", "Litter or dumped rubbish", 2, "sanitation", False, []),
-    ("HOT-COMPLAINT", "HOT", "服务投诉", "Complaint about a service", 5, "feedback", True,
-     [("WHEN", "datetime", "发生日期", "When did it happen?", False, ""),
-      ("DETAIL", "text", "经过", "What happened?", True, "")]),
+    (
+        "HOT-COMPLAINT",
+        "HOT",
+        "服务投诉",
+        "Complaint about a service",
+        5,
+        "feedback",
+        True,
+        [
+            ("WHEN", "datetime", "发生日期", "When did it happen?", False, ""),
+            ("DETAIL", "text", "经过", "What happened?", True, ""),
+        ],
+    ),
     ("HOT-ADVICE", "HOT", "政策咨询", "Question about a policy", 3, "feedback", False, []),
-    ("FIN-REFUND", "FIN", "非税收入退付", "Refund of a fee paid", 10, "payments", False,
-     [("AMOUNT", "number", "金额（元）", "Amount (yuan)", True, "")]),
+    (
+        "FIN-REFUND",
+        "FIN",
+        "非税收入退付",
+        "Refund of a fee paid",
+        10,
+        "payments",
+        False,
+        [("AMOUNT", "number", "金额（元）", "Amount (yuan)", True, "")],
+    ),
     ("HR-RECORDS", "HR", "人事档案查询", "Personnel record enquiry", 5, "records", False, []),
 ]
 
 DESCRIPTIONS = {
-    "permits": ["申请办理，材料已准备齐全。 Application with all documents ready.", "请告知还需补充哪些材料。 Which documents are missing?"],
-    "street": ["江海路与建设路口。 At the corner of Jianghai Road and Jianshe Road.", "小区门口附近。 Near the estate gate."],
+    "permits": [
+        "申请办理，材料已准备齐全。 Application with all documents ready.",
+        "请告知还需补充哪些材料。 Which documents are missing?",
+    ],
+    "street": [
+        "江海路与建设路口。 At the corner of Jianghai Road and Jianshe Road.",
+        "小区门口附近。 Near the estate gate.",
+    ],
     "sanitation": ["垃圾已堆放三天。 Rubbish has been left for three days."],
-    "feedback": ["窗口等待时间过长。 Waited too long at the counter.", "希望了解补贴政策。 Asking about the subsidy policy."],
+    "feedback": [
+        "窗口等待时间过长。 Waited too long at the counter.",
+        "希望了解补贴政策。 Asking about the subsidy policy.",
+    ],
     "payments": ["重复缴费，申请退还。 Paid twice; please refund."],
     "records": ["需要查询本人档案。 I need to see my record."],
 }
@@ -81,7 +177,18 @@ HANDLERS = {
     "HR": "staff.ma",
 }
 # Final state of each demo request, cycling: every state appears for every service.
-PLAN = ["closed", "closed", "resolved", "closed", "rejected", "in_progress", "acknowledged", "received", "closed", "transferred"]
+PLAN = [
+    "closed",
+    "closed",
+    "resolved",
+    "closed",
+    "rejected",
+    "in_progress",
+    "acknowledged",
+    "received",
+    "closed",
+    "transferred",
+]
 
 
 def seed(*, agency, people, stdout):
@@ -105,9 +212,14 @@ def seed(*, agency, people, stdout):
 
 
 def _holidays(agency):
-    rows = [(d, name, False) for d, name in HOLIDAYS] + [(d, n, True) for d, n in WORKED_WEEKEND_DAYS]
+    rows = [(d, name, False) for d, name in HOLIDAYS] + [
+        (d, n, True) for d, n in WORKED_WEEKEND_DAYS
+    ]
     Holiday.objects.bulk_create(
-        [Holiday(agency=agency, date=date.fromisoformat(d), name=name, is_working_day=worked) for d, name, worked in rows]
+        [
+            Holiday(agency=agency, date=date.fromisoformat(d), name=name, is_working_day=worked)
+            for d, name, worked in rows
+        ]
     )
 
 
@@ -127,11 +239,20 @@ def _catalogue(agency, departments):
             keywords=group,
             service_notice=f"We will reply within {days} working days.",
             is_complaint=complaint,
-            open311_type=Service.Open311Type.BATCH if code == "HOT-ADVICE" else Service.Open311Type.REALTIME,
+            open311_type=Service.Open311Type.BATCH
+            if code == "HOT-ADVICE"
+            else Service.Open311Type.REALTIME,
         )
         for order, (qcode, kind, qzh, qen, required, choices) in enumerate(questions, 1):
             ServiceQuestion.objects.create(
-                service=service, code=qcode, kind=kind, text_zh=qzh, text_en=qen, required=required, order=order, choices=choices
+                service=service,
+                code=qcode,
+                kind=kind,
+                text_zh=qzh,
+                text_en=qen,
+                required=required,
+                order=order,
+                choices=choices,
             )
         services.append(service)
     return services
@@ -158,7 +279,9 @@ def _make_request(service, plan, submitted, now, people, departments, rng):
         questions=list(service.questions.all()),
         data={
             "description": rng.choice(DESCRIPTIONS[service.group]),
-            "address": "江门市蓬江区建设路 1 号 1 Jianshe Road, Pengjiang, Jiangmen" if service.group == "street" else "",
+            "address": "江门市蓬江区建设路 1 号 1 Jianshe Road, Pengjiang, Jiangmen"
+            if service.group == "street"
+            else "",
             "lat": "22.5790" if service.group == "street" else "",
             "long": "113.0815" if service.group == "street" else "",
             "citizen_name": "陈先生 Mr Chen",
@@ -167,7 +290,9 @@ def _make_request(service, plan, submitted, now, people, departments, rng):
         raw_answers=_answers(service),
     )
     channel = ServiceRequest.Channel.OPEN311 if rng.random() < 0.3 else ServiceRequest.Channel.WEB
-    request = workflow.submit_request(service=service, submission=submission, channel=channel, at=submitted)
+    request = workflow.submit_request(
+        service=service, submission=submission, channel=channel, at=submitted
+    )
 
     def at(days):
         return min(submitted + timedelta(days=days, hours=2), now)
@@ -177,22 +302,46 @@ def _make_request(service, plan, submitted, now, people, departments, rng):
         return
     if plan == "transferred":
         target = departments["HOT"] if department.code != "HOT" else departments["URB"]
-        workflow.transfer(request_id=pk, actor=handler, department=target, reason="Belongs to the other department.", at=at(1))
+        workflow.transfer(
+            request_id=pk,
+            actor=handler,
+            department=target,
+            reason="Belongs to the other department.",
+            at=at(1),
+        )
         return
     if plan == "rejected":
-        workflow.reject(request_id=pk, actor=handler, reason="This is not within our remit; please contact the district office.", at=at(1))
+        workflow.reject(
+            request_id=pk,
+            actor=handler,
+            reason="This is not within our remit; please contact the district office.",
+            at=at(1),
+        )
         return
-    workflow.acknowledge(request_id=pk, actor=handler, note="We have received your request.", at=at(1))
+    workflow.acknowledge(
+        request_id=pk, actor=handler, note="We have received your request.", at=at(1)
+    )
     if plan == "acknowledged":
         return
     workflow.assign(request_id=pk, actor=handler, assignee=handler, at=at(1))
     workflow.start_work(request_id=pk, actor=handler, at=at(2))
-    workflow.add_update(request_id=pk, actor=handler, text="Checked on site; contractor booked.", public=False, at=at(2))
+    workflow.add_update(
+        request_id=pk,
+        actor=handler,
+        text="Checked on site; contractor booked.",
+        public=False,
+        at=at(2),
+    )
     if plan == "in_progress":
         return
     late = rng.random() < 0.2
     resolved_after = service.commitment_days * (2 if late else 1) - 1
-    workflow.resolve(request_id=pk, actor=handler, note="Done. Thank you for telling us.", at=at(max(resolved_after, 2)))
+    workflow.resolve(
+        request_id=pk,
+        actor=handler,
+        note="Done. Thank you for telling us.",
+        at=at(max(resolved_after, 2)),
+    )
     workflow.rate(
         tracking_code=request.tracking_code,
         score=rng.choice([5, 5, 4, 4, 3, 2] if not late else [3, 2, 1]),

@@ -99,7 +99,14 @@ class RequestForm(forms.Form):
             raise ValidationError(_("The form could not be accepted. Please try again."))
         raw_answers = {q.code: self.data.getlist(f"q_{q.code}") for q in self.questions}
         field_of = {f"attribute[{q.code}]": f"q_{q.code}" for q in self.questions}
-        field_of.update({"address_string": "address", "email": "citizen_email", "name": "citizen_name", "phone": "citizen_phone"})
+        field_of.update(
+            {
+                "address_string": "address",
+                "email": "citizen_email",
+                "name": "citizen_name",
+                "phone": "citizen_phone",
+            }
+        )
         try:
             self.submission = intake.clean_submission(
                 questions=self.questions,
@@ -176,7 +183,9 @@ class ActionForm(forms.Form):
 
 
 class UpdateForm(forms.Form):
-    text = forms.CharField(label=_("Text"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        label=_("Text"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
     public = forms.BooleanField(
         label=_("Visible to the citizen"),
         required=False,
@@ -185,8 +194,12 @@ class UpdateForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    department = forms.ModelChoiceField(label=_("To department"), queryset=Department.objects.none())
-    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    department = forms.ModelChoiceField(
+        label=_("To department"), queryset=Department.objects.none()
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
@@ -229,7 +242,9 @@ class HolidayForm(forms.ModelForm):
         cleaned = super().clean()
         day = cleaned.get("date")
         if day and cleaned.get("is_working_day") and day.weekday() < 5:
-            self.add_error("is_working_day", _("Only a Saturday or Sunday can be a worked weekend day."))
+            self.add_error(
+                "is_working_day", _("Only a Saturday or Sunday can be a worked weekend day.")
+            )
         return cleaned
 
 

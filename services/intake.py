@@ -48,7 +48,13 @@ class Submission:
 def _text(value, limit, name, errors):
     value = (value or "").strip()
     if len(value) > limit:
-        errors.append((name, _("%(field)s is limited to %(limit)d characters.") % {"field": name, "limit": limit}))
+        errors.append(
+            (
+                name,
+                _("%(field)s is limited to %(limit)d characters.")
+                % {"field": name, "limit": limit},
+            )
+        )
     return value[:limit]
 
 
@@ -62,7 +68,11 @@ def _coordinate(value, name, low, high, errors):
         return None
     if not number.is_finite() or not low <= number <= high:
         errors.append(
-            (name, _("%(field)s must be between %(low)s and %(high)s.") % {"field": name, "low": low, "high": high})
+            (
+                name,
+                _("%(field)s must be between %(low)s and %(high)s.")
+                % {"field": name, "low": low, "high": high},
+            )
         )
         return None
     return number.quantize(Decimal("0.000001"))
@@ -73,7 +83,9 @@ def clean_answer(question, values):
     values = [str(v).strip() for v in values if str(v).strip()]
     if not values:
         if question.required:
-            raise ValidationError(_("Answer the question “%(question)s”.") % {"question": question.text})
+            raise ValidationError(
+                _("Answer the question “%(question)s”.") % {"question": question.text}
+            )
         return None
     if question.kind == Kind.MULTIPLE:
         keys = {key for key, _name in question.choice_list}
@@ -124,7 +136,12 @@ def clean_answers(questions, raw):
     known = {question.code for question in questions}
     for code in raw:
         if code not in known:
-            errors.append((f"attribute[{code}]", _("The service has no question “%(code)s”.") % {"code": code}))
+            errors.append(
+                (
+                    f"attribute[{code}]",
+                    _("The service has no question “%(code)s”.") % {"code": code},
+                )
+            )
     for question in questions:
         try:
             value = clean_answer(question, raw.get(question.code, []))
@@ -136,7 +153,9 @@ def clean_answers(questions, raw):
     return answers, errors
 
 
-def clean_submission(*, questions, data, raw_answers, require_location=False, require_description=False):
+def clean_submission(
+    *, questions, data, raw_answers, require_location=False, require_description=False
+):
     """Check a submission; return a :class:`Submission` or raise :class:`SubmissionError`."""
     errors = []
     submission = Submission(
@@ -156,7 +175,9 @@ def clean_submission(*, questions, data, raw_answers, require_location=False, re
     if require_description and not submission.description:
         errors.append(("description", _("Describe what you need or what is wrong.")))
     if "\x00" in submission.description:
-        errors.append(("description", _("The description contains characters that are not allowed.")))
+        errors.append(
+            ("description", _("The description contains characters that are not allowed."))
+        )
     if submission.citizen_email:
         try:
             EmailValidator()(submission.citizen_email)

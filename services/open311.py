@@ -70,7 +70,8 @@ def parse_w3(value, name):
     if moment.tzinfo is None:
         raise Open311Error(
             400,
-            _("%(name)s must include a time zone (Z or an offset such as +08:00).") % {"name": name},
+            _("%(name)s must include a time zone (Z or an offset such as +08:00).")
+            % {"name": name},
         )
     return moment
 
@@ -123,7 +124,7 @@ def render_errors(errors, fmt, status):
 
 
 def _attribute_key(key):
-    """"attribute[CODE]" or "attribute[CODE][]" → "CODE"; anything else → None."""
+    """ "attribute[CODE]" or "attribute[CODE][]" → "CODE"; anything else → None."""
     if not key.startswith("attribute[") or "]" not in key:
         return None
     return key[len("attribute[") : key.index("]")]

@@ -28,7 +28,9 @@ def send_deadline_reminders(today=None):
     """
     today = today or timezone.localdate()
     sent = 0
-    agency_ids = ServiceRequest.objects.open().values_list("service__agency_id", flat=True).distinct()
+    agency_ids = (
+        ServiceRequest.objects.open().values_list("service__agency_id", flat=True).distinct()
+    )
     for agency_id in list(agency_ids):
         calendar = Calendar.around(agency_id, today, 30)
         sent += _remind_agency(agency_id, calendar, today)

@@ -106,7 +106,9 @@ def track_lookup(request):
         code = normalise_tracking_code(form.cleaned_data["code"])
         if code:
             return redirect("services:track", code=code)
-        form.add_error("code", _("A tracking code has 16 letters and digits, like 7KQ2-MX9D-4TRB-ZW3H."))
+        form.add_error(
+            "code", _("A tracking code has 16 letters and digits, like 7KQ2-MX9D-4TRB-ZW3H.")
+        )
     return render(request, "services/track_lookup.html", {"form": form})
 
 
@@ -125,7 +127,10 @@ def _tracked(request, code):
     if found is None:
         throttle.count("track", request)
         return None, render(
-            request, "services/track_lookup.html", {"form": TrackForm(), "unknown": True}, status=404
+            request,
+            "services/track_lookup.html",
+            {"form": TrackForm(), "unknown": True},
+            status=404,
         )
     return found, None
 
@@ -135,7 +140,9 @@ def track(request, code):
     found, refusal = _tracked(request, code)
     if refusal:
         return refusal
-    updates = RequestUpdate.objects.filter(request=found, is_public=True).order_by("created_at", "pk")
+    updates = RequestUpdate.objects.filter(request=found, is_public=True).order_by(
+        "created_at", "pk"
+    )
     return render(
         request,
         "services/track.html",
@@ -309,7 +316,9 @@ def request_assign(request, pk):
     if not form.is_valid():
         return _refused(request, item, ValidationError(_("Choose someone of the department.")))
     try:
-        workflow.assign(request_id=item.pk, actor=request.user, assignee=form.cleaned_data["assignee"])
+        workflow.assign(
+            request_id=item.pk, actor=request.user, assignee=form.cleaned_data["assignee"]
+        )
     except workflow.RequestError as error:
         return _refused(request, item, error)
     return _done(request, item, _("Assignment saved."))
@@ -389,4 +398,3 @@ def holiday_delete(request, pk):
     holiday.delete()
     messages.success(request, _("%(holiday)s removed.") % {"holiday": holiday})
     return redirect(reverse("services:holidays"))
-

@@ -123,7 +123,9 @@ def submit_request(*, service, submission, channel, photos=(), api_key=None, at=
     The same function serves the public form and Open311, so both make the same records.
     """
     if not (service.is_active and service.is_public):
-        raise RequestError(_("The service %(code)s is not open to the public.") % {"code": service.code})
+        raise RequestError(
+            _("The service %(code)s is not open to the public.") % {"code": service.code}
+        )
     at = at or timezone.now()
     checked = check_photos(photos, service)
     due = add_working_days(service.agency_id, timezone.localdate(at), service.commitment_days)
@@ -299,7 +301,9 @@ def transfer(*, request_id, actor, department, reason, at=None):
         if department.agency_id != request.service.agency_id or not department.is_active:
             raise RequestError(_("Choose an active department of the same agency."))
         if department.pk == request.department_id:
-            raise RequestError(_("The request is already with %(department)s.") % {"department": department.name})
+            raise RequestError(
+                _("The request is already with %(department)s.") % {"department": department.name}
+            )
         text = _("Transferred from %(old)s to %(new)s: %(reason)s") % {
             "old": request.department.name,
             "new": department.name,
@@ -315,7 +319,9 @@ def transfer(*, request_id, actor, department, reason, at=None):
             department=department,
             assignee=None,
         )
-    _notify_heads(request, key="transferred", subject=_("Request #%(id)s transferred to you"), actor=actor)
+    _notify_heads(
+        request, key="transferred", subject=_("Request #%(id)s transferred to you"), actor=actor
+    )
     return request
 
 
@@ -326,7 +332,9 @@ def assign(*, request_id, actor, assignee, at=None):
         request = _lock(request_id)
         _require(actor, request)
         if not request.is_open:
-            raise RequestError(_("Request #%(id)s is finished; it cannot be assigned.") % {"id": request.pk})
+            raise RequestError(
+                _("Request #%(id)s is finished; it cannot be assigned.") % {"id": request.pk}
+            )
         if assignee is not None and request.department_id not in assignee.department_ids:
             raise RequestError(
                 _("%(person)s does not work in %(department)s; choose one of its staff.")
@@ -340,7 +348,9 @@ def assign(*, request_id, actor, assignee, at=None):
             request,
             actor=actor,
             at=at,
-            text=_("Assigned to %(person)s") % {"person": assignee} if assignee else _("Unassigned"),
+            text=_("Assigned to %(person)s") % {"person": assignee}
+            if assignee
+            else _("Unassigned"),
         )
         if assignee is not None and assignee.pk != actor.pk:
             notify(
@@ -401,7 +411,9 @@ def rate(*, tracking_code, score, comment="", at=None):
         request._change_reason = f"rated {score}"
         request.save(update_fields=["rating", "rating_comment", "rated_at"])
     if score <= ServiceRequest.LOW_RATING:
-        _notify_heads(request, key="low-rating", subject=_("Low rating for request #%(id)s"), actor=None)
+        _notify_heads(
+            request, key="low-rating", subject=_("Low rating for request #%(id)s"), actor=None
+        )
     return request
 
 
@@ -422,7 +434,12 @@ def link_nonconformity(*, request_id, actor, reference):
         request.nonconformity_ref = reference[:60]
         request._change_reason = f"nonconformity {reference}"
         request.save(update_fields=["nonconformity_ref"])
-        _record(request, actor=actor, at=timezone.now(), text=_("Nonconformity %(ref)s raised") % {"ref": reference})
+        _record(
+            request,
+            actor=actor,
+            at=timezone.now(),
+            text=_("Nonconformity %(ref)s raised") % {"ref": reference},
+        )
     return request
 
 
@@ -435,9 +452,7 @@ def department_heads(department_ids):
         is_head=True, department_id__in=wanted, person__is_active=True
     ).select_related("person"):
         heads.setdefault(membership.department_id, []).append(membership.person)
-    return {
-        pk: heads.get(pk) or heads.get(parent, []) for pk, parent in departments.items()
-    }
+    return {pk: heads.get(pk) or heads.get(parent, []) for pk, parent in departments.items()}
 
 
 def _notify_heads(request, *, key, subject, actor):

@@ -33,7 +33,9 @@ def test_too_many_submissions_from_one_address_get_a_clear_429(client, service, 
 def test_guessing_tracking_codes_is_throttled(client, settings):
     settings.SERVICES_TRACK_FAILURE_LIMIT = 3
     for _n in range(3):
-        assert client.get(reverse("services:track", args=["AAAA-BBBB-CCCC-DDDD"])).status_code == 404
+        assert (
+            client.get(reverse("services:track", args=["AAAA-BBBB-CCCC-DDDD"])).status_code == 404
+        )
     assert client.get(reverse("services:track", args=["AAAA-BBBB-CCCC-DDDE"])).status_code == 429
 
 

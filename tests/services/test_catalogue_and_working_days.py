@@ -15,12 +15,22 @@ pytestmark = pytest.mark.django_db
 
 def test_catalogue_lists_public_active_services_without_signing_in(client, service, department_a):
     Service.objects.create(
-        agency=service.agency, code="FIN-HIDDEN", name_zh="内部", name_en="Internal only",
-        department=department_a, commitment_days=1, is_public=False,
+        agency=service.agency,
+        code="FIN-HIDDEN",
+        name_zh="内部",
+        name_en="Internal only",
+        department=department_a,
+        commitment_days=1,
+        is_public=False,
     )
     Service.objects.create(
-        agency=service.agency, code="FIN-OLD", name_zh="旧", name_en="Retired",
-        department=department_a, commitment_days=1, is_active=False,
+        agency=service.agency,
+        code="FIN-OLD",
+        name_zh="旧",
+        name_en="Retired",
+        department=department_a,
+        commitment_days=1,
+        is_active=False,
     )
     response = client.get(reverse("services:catalogue"))
     assert response.status_code == 200
@@ -51,9 +61,7 @@ def test_weekends_are_skipped(agency):
 def test_holidays_are_skipped_and_worked_weekend_days_count(agency):
     Holiday.objects.create(agency=agency, date=date(2026, 10, 1), name="National Day")
     Holiday.objects.create(agency=agency, date=date(2026, 10, 2), name="National Day")
-    Holiday.objects.create(
-        agency=agency, date=date(2026, 10, 10), name="Swap", is_working_day=True
-    )
+    Holiday.objects.create(agency=agency, date=date(2026, 10, 10), name="Swap", is_working_day=True)
     # Wed 30 Sep + 1 → Thu 1 Oct is a holiday, Fri 2 Oct too, weekend → Mon 5 Oct
     assert add_working_days(agency.pk, date(2026, 9, 30), 1) == date(2026, 10, 5)
     # Fri 9 Oct + 1 → Saturday 10 Oct is worked
@@ -75,7 +83,9 @@ def test_due_date_is_the_commitment_in_working_days(service):
     assert request.due_date == date(2026, 3, 12)
 
 
-def test_quality_manager_keeps_the_holiday_calendar_in_the_portal(client, quality_manager, outsider):
+def test_quality_manager_keeps_the_holiday_calendar_in_the_portal(
+    client, quality_manager, outsider
+):
     url = reverse("services:holidays")
     client.force_login(outsider)
     assert client.get(url).status_code == 403

@@ -33,7 +33,9 @@ def test_deadline_status_moves_from_on_time_to_at_risk_to_overdue(monday_request
 
 def test_finished_requests_are_met_or_missed(monday_request, owner):
     workflow.start_work(request_id=monday_request.pk, actor=owner, at=local(2026, 3, 3, 9, 0))
-    done = workflow.resolve(request_id=monday_request.pk, actor=owner, note="ok", at=local(2026, 3, 9, 9, 0))
+    done = workflow.resolve(
+        request_id=monday_request.pk, actor=owner, note="ok", at=local(2026, 3, 9, 9, 0)
+    )
     assert status_on(done, date(2026, 3, 20)) == DeadlineStatus.MISSED
 
 
@@ -54,7 +56,12 @@ def test_reminders_are_sent_once_and_escalate_to_quality_managers(
     # Wednesday 11 March: 4 working days late → quality manager too, once
     reminders.send_deadline_reminders(today=date(2026, 3, 11))
     reminders.send_deadline_reminders(today=date(2026, 3, 11))
-    assert Notification.objects.filter(recipient=quality_manager, key__startswith="services:escalated").count() == 1
+    assert (
+        Notification.objects.filter(
+            recipient=quality_manager, key__startswith="services:escalated"
+        ).count()
+        == 1
+    )
     assert overdue.count() == 2
 
 

@@ -15,9 +15,23 @@ pytestmark = pytest.mark.django_db
 BASE = "/open311/v2"
 W3_OFFSET = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$"
 REQUEST_FIELDS = [
-    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
-    "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url",
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
 ]
 
 
@@ -76,19 +90,37 @@ def test_discovery(client):
     assert set(endpoint["formats"]) == {"text/xml", "application/json"}
     root = get_xml(client, "discovery")
     assert root.tag == "discovery"
-    assert [f.text for f in root.find("endpoints/endpoint/formats")] == ["text/xml", "application/json"]
+    assert [f.text for f in root.find("endpoints/endpoint/formats")] == [
+        "text/xml",
+        "application/json",
+    ]
 
 
 def test_service_list_json_and_xml(client, service, simple_service):
     data = get_json(client, "services")
     assert [s["service_code"] for s in data] == ["FIN-ADVICE", "FIN-REFUND"]
     refund = data[1]
-    assert set(refund) == {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
-    assert refund["metadata"] is True and refund["type"] == "realtime" and refund["group"] == "payments"
+    assert set(refund) == {
+        "service_code",
+        "service_name",
+        "description",
+        "metadata",
+        "type",
+        "keywords",
+        "group",
+    }
+    assert (
+        refund["metadata"] is True
+        and refund["type"] == "realtime"
+        and refund["group"] == "payments"
+    )
     assert data[0]["metadata"] is False and data[0]["type"] == "batch"
     root = get_xml(client, "services")
     assert root.tag == "services"
-    assert [s.findtext("service_code") for s in root.findall("service")] == ["FIN-ADVICE", "FIN-REFUND"]
+    assert [s.findtext("service_code") for s in root.findall("service")] == [
+        "FIN-ADVICE",
+        "FIN-REFUND",
+    ]
     assert root.find("service[2]/metadata").text == "true"
 
 
@@ -97,11 +129,19 @@ def test_service_definition_json_and_xml(client, service):
     assert data["service_code"] == "FIN-REFUND"
     amount, method, docs = data["attributes"]
     assert amount == {
-        "variable": True, "code": "AMOUNT", "datatype": "number", "required": True,
-        "datatype_description": None, "order": 1, "description": "Amount",
+        "variable": True,
+        "code": "AMOUNT",
+        "datatype": "number",
+        "required": True,
+        "datatype_description": None,
+        "order": 1,
+        "description": "Amount",
     }
     assert method["datatype"] == "singlevaluelist"
-    assert method["values"] == [{"key": "cash", "name": "Cash"}, {"key": "card", "name": "Bank card"}]
+    assert method["values"] == [
+        {"key": "cash", "name": "Cash"},
+        {"key": "card", "name": "Bank card"},
+    ]
     assert docs["datatype"] == "multivaluelist"
     root = get_xml(client, "services/FIN-REFUND")
     assert root.tag == "service_definition"
@@ -142,12 +182,20 @@ def test_post_to_a_batch_service_returns_a_token_that_resolves(client, simple_se
 
 
 def test_post_json_and_xml_bodies(client, service, api_key):
-    body = {"api_key": api_key.key, "service_code": "FIN-REFUND", "address_string": "1 Road",
-            "attribute": {"AMOUNT": 5, "DOCS": ["receipt"]}}
-    response = client.post(f"{BASE}/requests.json", json.dumps(body), content_type="application/json")
+    body = {
+        "api_key": api_key.key,
+        "service_code": "FIN-REFUND",
+        "address_string": "1 Road",
+        "attribute": {"AMOUNT": 5, "DOCS": ["receipt"]},
+    }
+    response = client.post(
+        f"{BASE}/requests.json", json.dumps(body), content_type="application/json"
+    )
     assert response.status_code == 200, response.content
-    xml = (f"<service_request><api_key>{api_key.key}</api_key><service_code>FIN-REFUND</service_code>"
-           "<address_id>A-42</address_id><attribute code='AMOUNT'>7</attribute></service_request>")
+    xml = (
+        f"<service_request><api_key>{api_key.key}</api_key><service_code>FIN-REFUND</service_code>"
+        "<address_id>A-42</address_id><attribute code='AMOUNT'>7</attribute></service_request>"
+    )
     response = client.post(f"{BASE}/requests.xml", xml, content_type="text/xml")
     assert response.status_code == 200, response.content
     assert ServiceRequest.objects.count() == 2
@@ -155,10 +203,13 @@ def test_post_json_and_xml_bodies(client, service, api_key):
 
 @pytest.mark.parametrize(
     "body, content_type",
-    [("{not json", "application/json"), ("[1, 2]", "application/json"),
-     ("<request><unclosed>", "text/xml"),
-     ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><r>&a;</r>', "text/xml"),
-     ("whatever", "text/plain")],
+    [
+        ("{not json", "application/json"),
+        ("[1, 2]", "application/json"),
+        ("<request><unclosed>", "text/xml"),
+        ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><r>&a;</r>', "text/xml"),
+        ("whatever", "text/plain"),
+    ],
 )
 def test_malformed_bodies_are_400_error_lists(client, service, api_key, body, content_type):
     response = client.post(f"{BASE}/requests.json", body, content_type=content_type)
@@ -267,11 +318,23 @@ def test_get_requests_errors(client, service):
     assert_error(get_json(client, "requests", expect=400, start_date="yesterday"), 400)
     assert_error(get_json(client, "requests", expect=400, start_date="2026-01-01T00:00:00"), 400)
     assert_error(
-        get_json(client, "requests", expect=400, start_date="2026-01-01T00:00:00Z", end_date="2026-06-01T00:00:00Z"),
+        get_json(
+            client,
+            "requests",
+            expect=400,
+            start_date="2026-01-01T00:00:00Z",
+            end_date="2026-06-01T00:00:00Z",
+        ),
         400,
     )
     assert_error(
-        get_json(client, "requests", expect=400, start_date="2026-02-01T00:00:00Z", end_date="2026-01-01T00:00:00Z"),
+        get_json(
+            client,
+            "requests",
+            expect=400,
+            start_date="2026-02-01T00:00:00Z",
+            end_date="2026-01-01T00:00:00Z",
+        ),
         400,
     )
     assert_error(get_json(client, "requests", expect=400, status="pending"), 400)
@@ -314,7 +377,13 @@ def test_no_contact_details_in_any_api_response(client, service, simple_service,
     batch = post(client, **valid(api_key, service_code="FIN-ADVICE")).json()[0]["token"]
     bodies = [response.content]
     for fmt in ("json", "xml"):
-        for path in ("requests", f"requests/{request_id}", f"tokens/{batch}", "services", "services/FIN-REFUND"):
+        for path in (
+            "requests",
+            f"requests/{request_id}",
+            f"tokens/{batch}",
+            "services",
+            "services/FIN-REFUND",
+        ):
             bodies.append(client.get(f"{BASE}/{path}.{fmt}").content)
     for body in bodies:
         text = body.decode()

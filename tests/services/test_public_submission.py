@@ -144,7 +144,9 @@ def test_citizen_rates_once_after_resolution(client, citizen_request, owner):
 def test_rating_out_of_range_is_refused(client, citizen_request, owner):
     workflow.start_work(request_id=citizen_request.pk, actor=owner)
     workflow.resolve(request_id=citizen_request.pk, actor=owner, note="Refunded.")
-    response = client.post(reverse("services:rate", args=[citizen_request.tracking_code]), {"score": "9"})
+    response = client.post(
+        reverse("services:rate", args=[citizen_request.tracking_code]), {"score": "9"}
+    )
     assert response.status_code == 400
     citizen_request.refresh_from_db()
     assert citizen_request.rating is None
@@ -158,7 +160,9 @@ def test_low_rating_is_a_nonconformity_candidate_and_notifies_the_head(citizen_r
     workflow.resolve(request_id=citizen_request.pk, actor=owner, note="Done.")
     workflow.rate(tracking_code=citizen_request.tracking_code, score=1, comment="Rude staff")
     assert list(Model.objects.nonconformity_candidates()) == [citizen_request]
-    assert Notification.objects.filter(recipient=owner, key__startswith="services:low-rating").exists()
+    assert Notification.objects.filter(
+        recipient=owner, key__startswith="services:low-rating"
+    ).exists()
 
 
 def test_audits_can_link_a_nonconformity_once(citizen_request, quality_manager, outsider):
@@ -166,8 +170,12 @@ def test_audits_can_link_a_nonconformity_once(citizen_request, quality_manager, 
 
     with pytest.raises(PermissionDenied):
         workflow.link_nonconformity(request_id=citizen_request.pk, actor=outsider, reference="NC-1")
-    workflow.link_nonconformity(request_id=citizen_request.pk, actor=quality_manager, reference="NC-2026-004")
+    workflow.link_nonconformity(
+        request_id=citizen_request.pk, actor=quality_manager, reference="NC-2026-004"
+    )
     citizen_request.refresh_from_db()
     assert citizen_request.nonconformity_ref == "NC-2026-004"
     with pytest.raises(workflow.RequestError):
-        workflow.link_nonconformity(request_id=citizen_request.pk, actor=quality_manager, reference="NC-5")
+        workflow.link_nonconformity(
+            request_id=citizen_request.pk, actor=quality_manager, reference="NC-5"
+        )

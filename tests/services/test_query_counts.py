@@ -29,12 +29,22 @@ def grow(service, n):
 
 @pytest.mark.parametrize(
     "name",
-    ["public submit", "tracking page", "api post", "api requests", "api request", "api services", "queue"],
+    [
+        "public submit",
+        "tracking page",
+        "api post",
+        "api requests",
+        "api request",
+        "api services",
+        "queue",
+    ],
 )
 def test_query_count_does_not_depend_on_stored_requests(client, service, api_key, owner, name):
     first = make_request(service)
     calls = {
-        "public submit": lambda: client.post(reverse("services:service", args=[service.code]), form_data()),
+        "public submit": lambda: client.post(
+            reverse("services:service", args=[service.code]), form_data()
+        ),
         "tracking page": lambda: client.get(first.get_tracking_url()),
         "api post": lambda: client.post("/open311/v2/requests.json", valid(api_key)),
         "api requests": lambda: client.get("/open311/v2/requests.json"),

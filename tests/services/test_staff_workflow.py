@@ -62,7 +62,9 @@ def test_outsider_cannot_see_or_act_and_stranger_sees_nothing(
         client.force_login(person)
         assert client.get(citizen_request.get_absolute_url()).status_code == 404
         assert action(client, citizen_request, "acknowledge").status_code == 404
-        assert citizen_request.pk not in [r.pk for r in client.get(reverse("services:queue")).context["page"]]
+        assert citizen_request.pk not in [
+            r.pk for r in client.get(reverse("services:queue")).context["page"]
+        ]
     citizen_request.refresh_from_db()
     assert citizen_request.status == Status.RECEIVED
     with pytest.raises(PermissionDenied):
@@ -112,26 +114,43 @@ def test_transfer_moves_the_request_to_the_other_departments_queue(
 def test_transfer_to_another_agency_is_refused(owner, citizen_request, other_agency_department):
     with pytest.raises(workflow.RequestError):
         workflow.transfer(
-            request_id=citizen_request.pk, actor=owner, department=other_agency_department, reason="x"
+            request_id=citizen_request.pk,
+            actor=owner,
+            department=other_agency_department,
+            reason="x",
         )
 
 
-def test_assignment_only_to_department_staff_and_notifies(owner, colleague, outsider, citizen_request):
+def test_assignment_only_to_department_staff_and_notifies(
+    owner, colleague, outsider, citizen_request
+):
     from qms_portal.organisation.models import Notification
 
     workflow.assign(request_id=citizen_request.pk, actor=owner, assignee=colleague)
     citizen_request.refresh_from_db()
     assert citizen_request.assignee == colleague
-    assert Notification.objects.filter(recipient=colleague, key__startswith="services:assigned").count() == 1
+    assert (
+        Notification.objects.filter(
+            recipient=colleague, key__startswith="services:assigned"
+        ).count()
+        == 1
+    )
     with pytest.raises(workflow.RequestError):
         workflow.assign(request_id=citizen_request.pk, actor=owner, assignee=outsider)
 
 
 def test_assign_page_and_public_update_and_internal_note(client, owner, colleague, citizen_request):
     client.force_login(owner)
-    client.post(reverse("services:request_assign", args=[citizen_request.pk]), {"assignee": colleague.pk})
-    client.post(reverse("services:request_update", args=[citizen_request.pk]), {"text": "Public words", "public": "on"})
-    client.post(reverse("services:request_update", args=[citizen_request.pk]), {"text": "Internal words"})
+    client.post(
+        reverse("services:request_assign", args=[citizen_request.pk]), {"assignee": colleague.pk}
+    )
+    client.post(
+        reverse("services:request_update", args=[citizen_request.pk]),
+        {"text": "Public words", "public": "on"},
+    )
+    client.post(
+        reverse("services:request_update", args=[citizen_request.pk]), {"text": "Internal words"}
+    )
     citizen_request.refresh_from_db()
     assert citizen_request.assignee == colleague
     assert citizen_request.public_note == "Public words"

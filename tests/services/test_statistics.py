@@ -40,7 +40,10 @@ def test_monthly_rows_count_requests_on_time_rate_median_and_satisfaction(servic
 
 def test_statistics_filter_by_department(service, march, department_b):
     rows = monthly_statistics(
-        agency=service.agency, start=date(2026, 1, 1), end=date(2026, 12, 31), department=department_b
+        agency=service.agency,
+        start=date(2026, 1, 1),
+        end=date(2026, 12, 31),
+        department=department_b,
     )
     assert rows == []
 
