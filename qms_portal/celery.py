@@ -40,4 +40,8 @@ app.conf.beat_schedule = {
         "task": "processes.tasks.remind_overdue_measurements",
         "schedule": crontab(hour=8, minute=15),
     },
+    "services-deadline-reminders": {
+        "task": "services.tasks.send_deadline_reminders",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }

@@ -26,6 +26,7 @@ urlpatterns = [
     path("processes/", include("processes.urls")),
     path("audits/", include("audits.urls")),
     path("services/", include("services.urls")),
+    path("open311/v2/", include("services.api_urls")),
     path("admin/", admin.site.urls),
 ]
 

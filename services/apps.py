@@ -7,3 +7,6 @@ class ServicesConfig(AppConfig):
 
     name = "services"
     verbose_name = _("Citizen services")
+
+    def ready(self):
+        from . import worklist  # noqa: F401 - registers the home-page provider
