@@ -43,3 +43,26 @@ def get_revision_for(person, document_pk, pk):
         raise Http404(_("No such revision."))
     revision.document = document
     return revision
+
+
+def require_editor(person, revision):
+    if not workflow.can_edit(person, revision.document):
+        raise PermissionDenied(
+            _("Only staff of %(department)s or a quality manager can change %(number)s.")
+            % {
+                "department": revision.document.owner_department.name,
+                "number": revision.document.number,
+            }
+        )
+
+
+def require_named_signer(person, revision):
+    named = (
+        revision.reviewers.filter(pk=person.pk).exists()
+        or revision.approvers.filter(pk=person.pk).exists()
+    )
+    if not named:
+        raise PermissionDenied(
+            _("Only the reviewers and approvers named for %(revision)s can sign it.")
+            % {"revision": revision}
+        )

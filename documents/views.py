@@ -283,9 +283,11 @@ def revision_new(request, pk):
 
 
 def _post_on_revision(
-    request, pk, revision_pk, form_class, action, success, form_name, **form_kwargs
+    request, pk, revision_pk, form_class, action, success, form_name, *, allowed=None, **form_kwargs
 ):
     revision = access.get_revision_for(request.user, pk, revision_pk)
+    if allowed is not None:
+        allowed(request.user, revision)  # who may act is checked before what they sent
     form = form_class(request.POST, request.FILES, **form_kwargs)
     if not form.is_valid():
         return _action_failed(request, revision, None, forms={form_name: form})
@@ -314,6 +316,7 @@ def revision_edit(request, pk, revision_pk):
         ),
         _("Draft saved."),
         "draft_form",
+        allowed=access.require_editor,
     )
 
 
@@ -335,6 +338,7 @@ def revision_submit(request, pk, revision_pk):
         ),
         _("Submitted for review. The reviewers and approvers have been notified."),
         "submit_form",
+        allowed=access.require_editor,
         document=document,
     )
 
@@ -356,6 +360,7 @@ def revision_sign(request, pk, revision_pk):
         ),
         _("Your signature has been recorded."),
         "sign_form",
+        allowed=access.require_named_signer,
     )
 
 

@@ -228,6 +228,8 @@ def _queue(request, person, today, calendar):
 @login_required
 def queue(request):
     """Requests of the person's departments (all the agency's for quality managers)."""
+    if request.user.agency_id is None:
+        raise PermissionDenied(_("The request queue is for the agency's own staff."))
     today = timezone.localdate()
     calendar = Calendar.around(request.user.agency_id, today, 10)
     form, requests = _queue(request, request.user, today, calendar)

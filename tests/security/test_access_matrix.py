@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from documents import workflow as document_workflow
 from processes.models import Measurement
+from services.models import Service
 from tests.documents.conftest import draft_document, make_effective
 from tests.processes.conftest import make_process
 
@@ -135,6 +136,42 @@ RULES = {
     ),
     # The risk page is read-only for readers; saving needs the owner or a QM (tested with POST below).
     "processes:risk_edit": Rule(agency_only(certifier=200), lambda w: {"pk": w.risk.pk}),
+    # Citizen services: public pages and the Open311 API answer everyone; staff pages need staff.
+    "services:catalogue": Rule(everyone(200, anonymous=200)),
+    "services:service": Rule(everyone(200, anonymous=200), lambda w: {"code": w.service.code}),
+    "services:track_lookup": Rule(everyone(200, anonymous=200)),
+    "services:track": Rule(
+        everyone(200, anonymous=200), lambda w: {"code": w.service_request.tracking_code}
+    ),
+    "services:rate": Rule(
+        everyone(405, anonymous=405), lambda w: {"code": w.service_request.tracking_code}
+    ),
+    "services:queue": Rule({**everyone(200), "certifier": 403, "unshared_certifier": 403}),
+    "services:request": Rule(agency_only(outsider=404), lambda w: {"pk": w.service_request.pk}),
+    "services:request_action": Rule(
+        post_only(), lambda w: {"pk": w.service_request.pk, "action": "acknowledge"}
+    ),
+    "services:request_transfer": Rule(post_only(), lambda w: {"pk": w.service_request.pk}),
+    "services:request_assign": Rule(post_only(), lambda w: {"pk": w.service_request.pk}),
+    "services:request_update": Rule(post_only(), lambda w: {"pk": w.service_request.pk}),
+    "services:photo": Rule(
+        agency_only(outsider=404), lambda w: {"pk": w.service_request.pk, "photo_pk": w.photo.pk}
+    ),
+    "services:statistics": Rule({**everyone(200), "certifier": 403, "unshared_certifier": 403}),
+    "services:holidays": Rule({**everyone(403), "quality_manager": 200, "administrator": 200}),
+    "services:holiday_delete": Rule(post_only(), lambda w: {"pk": w.holiday.pk}),
+    "open311:discovery": Rule(everyone(200, anonymous=200), lambda w: {"fmt": "json"}),
+    "open311:services": Rule(everyone(200, anonymous=200), lambda w: {"fmt": "xml"}),
+    "open311:service": Rule(
+        everyone(200, anonymous=200), lambda w: {"code": w.service.code, "fmt": "json"}
+    ),
+    "open311:requests": Rule(everyone(200, anonymous=200), lambda w: {"fmt": "json"}),
+    "open311:request": Rule(
+        everyone(200, anonymous=200), lambda w: {"pk": w.service_request.pk, "fmt": "xml"}
+    ),
+    "open311:token": Rule(
+        everyone(404, anonymous=404), lambda w: {"token": "unknown-token", "fmt": "json"}
+    ),
 }
 
 #: The Django admin: signed-in people without staff status are sent to the admin sign-in.
@@ -234,8 +271,34 @@ def world(
     return w
 
 
-#: Apps add their objects of department A here (services, audits, packs…).
-WORLD_EXTENSIONS = []
+def services_world(w):
+    from services import intake
+    from services import workflow as service_workflow
+    from services.models import Holiday, ServiceRequest
+    from tests.services.conftest import png
+
+    w.service = Service.objects.create(
+        agency=w.department_a.agency,
+        code="FIN-REFUND",
+        name_zh="退费",
+        name_en="Refund of a fee",
+        department=w.department_a,
+        commitment_days=3,
+    )
+    submission = intake.clean_submission(
+        questions=[], data={"description": "Paid twice", "email": "c@example.org"}, raw_answers={}
+    )
+    w.service_request = service_workflow.submit_request(
+        service=w.service, submission=submission, channel=ServiceRequest.Channel.WEB, photos=[png()]
+    )
+    w.photo = w.service_request.photos.get()
+    w.holiday = Holiday.objects.create(
+        agency=w.department_a.agency, date=date(2026, 10, 1), name="National Day"
+    )
+
+
+#: Apps add their objects of department A here (audits, packs…).
+WORLD_EXTENSIONS = [services_world]
 
 
 def answer(client, world, persona, name, rule):
@@ -274,4 +337,57 @@ def test_admin_is_for_administrators_only(client, world):
             got = answer(client, world, persona, name, Rule(ADMIN_RULE))
             if got != ADMIN_RULE[persona]:
                 wrong.append(f"{name} as {persona}: expected {ADMIN_RULE[persona]}, got {got}")
+    assert wrong == [], "\n".join(wrong)
+
+
+#: What a POST (with an empty form) gets from people who may not change department A's objects.
+#: Success (2xx, or a 302 back to the page) must never happen; 400 would mean the form was read first.
+POST_OUTSIDERS = ["anonymous", "outsider", "stranger", "unshared_certifier", "certifier"]
+PUBLIC_OR_OWN = {
+    "login",
+    "logout",
+    "set_language",
+    "services:rate",
+    "organisation:notification_open",
+    "documents:create",
+    "processes:create",
+    "services:holiday_delete",
+    "password_change",
+    "documents:revision_acknowledge",
+}
+
+
+def post_expectation(name, persona):
+    if persona == "anonymous":
+        return {302}
+    if persona in {"stranger", "unshared_certifier"}:
+        return {404}
+    if name.startswith("services:request_") and persona in {"outsider", "certifier"}:
+        return {404}  # requests hold citizens' personal data: other departments do not see them
+    if persona == "certifier":
+        return {403, 404}  # sees what is shared with them (403), nothing else (404)
+    return {403}
+
+
+@pytest.mark.django_db
+def test_people_without_rights_cannot_change_department_a_objects(client, world):
+    from qms_portal.organisation.models import Person
+
+    wrong = []
+    for name in project_url_names():
+        rule = RULES[name]
+        writes = rule.expect.get("colleague") == 405 or name.split(":")[-1].endswith(
+            ("edit", "_create", "_add", "_correct")
+        )
+        if not writes or name in PUBLIC_OR_OWN or rule.kwargs is None:
+            continue
+        for persona in POST_OUTSIDERS:
+            client.logout()
+            if persona != "anonymous":
+                client.force_login(Person.objects.get(pk=world.people[persona].pk))
+            got = client.post(reverse(name, kwargs=rule.kwargs(world)), {}).status_code
+            if got not in post_expectation(name, persona):
+                wrong.append(
+                    f"POST {name} as {persona}: expected {post_expectation(name, persona)}, got {got}"
+                )
     assert wrong == [], "\n".join(wrong)
