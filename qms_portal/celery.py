@@ -36,4 +36,8 @@ app.conf.beat_schedule = {
         "task": "processes.tasks.remind_overdue_measurements",
         "schedule": crontab(hour=8, minute=15),
     },
+    "audits-remind-overdue-actions": {
+        "task": "audits.tasks.remind_overdue_actions",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
