@@ -442,7 +442,8 @@ def nc_step(request, pk, step):
         return redirect(nc)
     if name is None:
         return _refused(request, " ".join(form.non_field_errors()), nc.get_absolute_url())
-    context = _nc_context(request, nc, **{name: form, "failed_step": step})
+    errors = [str(e) for errs in form.errors.values() for e in errs]
+    context = _nc_context(request, nc, **{name: form, "failed_step": step, "step_errors": errors})
     return render(request, "audits/nc_detail.html", context, status=BAD_REQUEST)
 
 
