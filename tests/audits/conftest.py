@@ -9,7 +9,11 @@ from django.utils import timezone
 from audits import workflow
 from audits.models import Nonconformity
 from processes.models import Clause
-from tests.processes.conftest import kpi, make_process, process, process_b  # noqa: F401
+from tests.processes import conftest as processes_world
+
+# The processes world's fixtures, shared here: a process in each department and a monthly KPI.
+make_process = processes_world.make_process
+process, process_b, kpi = processes_world.process, processes_world.process_b, processes_world.kpi
 
 
 def clauses(*numbers):
