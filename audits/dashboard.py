@@ -4,7 +4,7 @@
 whose bars and cells link to the filtered lists behind them.
 """
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q
@@ -28,6 +28,13 @@ def _url(name, **params):
     return reverse(name) + ("?" + urlencode(params) if params else "")
 
 
+def _bounds(start, end):
+    """[start 00:00, day after end 00:00) in the current time zone."""
+    tz = timezone.get_current_timezone()
+    since = datetime.combine(start, time.min, tzinfo=tz)
+    return since, datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+
+
 def figures(agency, *, start, end, department=None):
     """All numbers of the dashboard for the agency, a period and optionally one department."""
     today = timezone.localdate()
@@ -42,10 +49,12 @@ def figures(agency, *, start, end, department=None):
         audits = audits.filter(department=department)
         documents = documents.filter(owner_department=department)
     open_ncs = ncs.open()
+    # Datetime bounds, not __date lookups: no SQL function per row, and the indexes apply.
+    since, until = _bounds(start, end)
     nc_totals = ncs.aggregate(
         open=Count("pk", filter=~Q(status=Nonconformity.Status.CLOSED)),
-        raised=Count("pk", filter=Q(raised_at__date__gte=start, raised_at__date__lte=end)),
-        closed=Count("pk", filter=Q(closed_at__date__gte=start, closed_at__date__lte=end)),
+        raised=Count("pk", filter=Q(raised_at__gte=since, raised_at__lt=until)),
+        closed=Count("pk", filter=Q(closed_at__gte=since, closed_at__lt=until)),
         awaiting_verification=Count("pk", filter=Q(status=Nonconformity.Status.IMPLEMENTED)),
     )
     by_severity = dict(open_ncs.values_list("severity").annotate(n=Count("pk")))
