@@ -7,3 +7,6 @@ class AuditsConfig(AppConfig):
 
     name = "audits"
     verbose_name = _("Audits and improvement")
+
+    def ready(self):
+        from . import worklist  # noqa: F401  (registers the home-page provider)

@@ -44,4 +44,8 @@ app.conf.beat_schedule = {
         "task": "services.tasks.send_deadline_reminders",
         "schedule": crontab(hour=7, minute=30),
     },
+    "audits-remind-overdue-actions": {
+        "task": "audits.tasks.remind_overdue_actions",
+        "schedule": crontab(hour=7, minute=45),
+    },
 }

@@ -445,3 +445,130 @@ def lane_map(lanes, edges, *, title, width=1180):
         for node in nodes:
             _draw_node(node_layer, node, positions[node.key])
     return _to_string(root)
+
+
+# --- Bar chart -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    url: str = ""
+    colour: str = "brand"
+
+
+def bar_chart(bars, *, title, width=420, bar_height=22, label_width=150, empty_text=None):
+    """Horizontal bars with their value at the end; each bar links to the list behind it."""
+    bars = list(bars)
+    height = max(1, len(bars)) * (bar_height + 8) + 16
+    root = _svg(width, height, title)
+    if not bars:
+        _el(
+            root,
+            "text",
+            empty_text or _("Nothing to show."),
+            x=width / 2,
+            y=height / 2 + 4,
+            text_anchor="middle",
+            fill=COLOURS["muted"],
+            font_size=13,
+        )
+        return _to_string(root)
+    top = max(b.value for b in bars) or 1
+    plot_w = width - label_width - 56
+    for index, bar in enumerate(bars):
+        y = 8 + index * (bar_height + 8)
+        group = _link(root, bar.url)
+        _el(group, "title", f"{bar.label}: {bar.value:g}")
+        _el(
+            group,
+            "text",
+            shorten(bar.label, label_width // 7),
+            x=float(label_width - 6),
+            y=y + bar_height / 2 + 4,
+            text_anchor="end",
+            font_size=12,
+            fill=COLOURS["ink"],
+        )
+        _el(
+            group,
+            "rect",
+            x=float(label_width),
+            y=float(y),
+            width=max(2.0, bar.value / top * plot_w),
+            height=float(bar_height),
+            rx=3.0,
+            fill=COLOURS.get(bar.colour, bar.colour),
+        )
+        _el(
+            group,
+            "text",
+            f"{bar.value:g}",
+            x=label_width + max(2.0, bar.value / top * plot_w) + 6,
+            y=y + bar_height / 2 + 4,
+            font_size=12,
+            font_weight="700",
+            fill=COLOURS["ink"],
+        )
+    return _to_string(root)
+
+
+# --- Labelled cell grid --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    label: str
+    colour: str
+    url: str = ""
+    tip: str = ""
+
+
+def cell_grid(rows, *, title, cell_w=56, cell_h=34, label_width=190):
+    """Rows of labelled, coloured cells (a heat map of uneven rows, e.g. clauses by chapter).
+
+    ``rows`` is [(row label, [Cell])]; a cell with a url is clickable, its tip is the tooltip.
+    """
+    rows = list(rows)
+    columns = max((len(cells) for _label, cells in rows), default=1) or 1
+    width = label_width + columns * cell_w + 8
+    height = len(rows) * cell_h + 8
+    root = _svg(width, height, title)
+    for r, (label, cells) in enumerate(rows):
+        y = 4 + r * cell_h
+        _el(
+            root,
+            "text",
+            shorten(label, label_width // 7),
+            x=float(label_width - 8),
+            y=y + cell_h / 2 + 4,
+            text_anchor="end",
+            font_size=12,
+            fill=COLOURS["ink"],
+        )
+        for c, cell in enumerate(cells):
+            group = _link(root, cell.url)
+            _el(group, "title", cell.tip or cell.label)
+            x = label_width + c * cell_w
+            _el(
+                group,
+                "rect",
+                x=float(x),
+                y=float(y),
+                width=float(cell_w - 3),
+                height=float(cell_h - 3),
+                rx=3.0,
+                fill=COLOURS.get(cell.colour, cell.colour),
+            )
+            _el(
+                group,
+                "text",
+                cell.label,
+                x=x + (cell_w - 3) / 2,
+                y=y + cell_h / 2 + 3,
+                text_anchor="middle",
+                font_size=11,
+                fill=COLOURS["ink"],
+            )
+    return _to_string(root)

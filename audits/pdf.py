@@ -1,0 +1,44 @@
+"""Audit reports and management review minutes as PDF (WeasyPrint), built from the same
+templates every time, with the signatures printed on them."""
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+
+def render_pdf(template, context):
+    """PDF bytes of ``template`` rendered with ``context``."""
+    from weasyprint import HTML
+
+    html = render_to_string(template, {**context, "generated_at": timezone.now()})
+    return HTML(string=html).write_pdf()
+
+
+def audit_report_pdf(audit):
+    items = audit.checklist.select_related("clause", "process").prefetch_related("attachments")
+    return render_pdf(
+        "audits/pdf/audit_report.html",
+        {
+            "audit": audit,
+            "items": items,
+            "findings": [i for i in items if i.result not in ("", "conforming", "not_applicable")],
+            "team": audit.team.all(),
+            "auditees": audit.auditees.all(),
+            "processes": audit.processes.all(),
+            "clauses": audit.clauses.all(),
+            "nonconformities": audit.nonconformities.all(),
+            "signatures": audit.signatures.all(),
+        },
+    )
+
+
+def review_minutes_pdf(review):
+    return render_pdf(
+        "audits/pdf/review_minutes.html",
+        {
+            "review": review,
+            "inputs": review.inputs,
+            "attendees": review.attendees.all(),
+            "actions": review.actions.select_related("owner"),
+            "signatures": review.signatures.all(),
+        },
+    )

@@ -1,0 +1,143 @@
+"""The quality manager's dashboard: the numbers, their links, filters and a fixed query count."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from audits import workflow
+from audits.models import Action, Nonconformity
+
+from .conftest import raise_nc
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(count, *, agency, department, owner, raiser):
+    """``count`` open nonconformities with one overdue action each, in bulk."""
+    ncs = Nonconformity.objects.bulk_create(
+        Nonconformity(
+            agency=agency,
+            reference=f"B-{department.code}-{n}",
+            source="staff",
+            description="x",
+            department=department,
+            severity="major" if n % 3 == 0 else "minor",
+            owner=owner,
+            raised_by=raiser,
+        )
+        for n in range(count)
+    )
+    Action.objects.bulk_create(
+        Action(
+            agency=agency,
+            kind="corrective",
+            title="a",
+            owner=owner,
+            due_date=timezone.localdate() - timedelta(days=2),
+            nonconformity=nc,
+            department=department,
+            created_by=raiser,
+        )
+        for nc in ncs
+    )
+
+
+def test_numbers_match_the_data(
+    client, quality_manager, agency, department_a, department_b, owner, outsider
+):
+    seed(6, agency=agency, department=department_a, owner=owner, raiser=quality_manager)
+    seed(2, agency=agency, department=department_b, owner=outsider, raiser=quality_manager)
+    client.force_login(quality_manager)
+    response = client.get(reverse("audits:dashboard"))
+    assert response.status_code == 200
+    data = response.context["data"]
+    assert data["nc"]["open"] == 8
+    assert data["nc_by_severity"] == {"minor": 5, "major": 3}
+    assert data["actions"]["overdue"] == 8
+    assert {r["department__code"]: r["n"] for r in data["nc_by_department"]} == {"FIN": 6, "URB": 2}
+    html = response.content.decode()
+    assert (
+        f"?status=open&amp;department={department_a.pk}" in html
+        or f"status=open&amp;department={department_a.pk}" in html
+    )
+
+
+def test_department_filter(
+    client, quality_manager, agency, department_a, department_b, owner, outsider
+):
+    seed(6, agency=agency, department=department_a, owner=owner, raiser=quality_manager)
+    seed(2, agency=agency, department=department_b, owner=outsider, raiser=quality_manager)
+    client.force_login(quality_manager)
+    data = client.get(reverse("audits:dashboard"), {"department": department_b.pk}).context["data"]
+    assert data["nc"]["open"] == 2 and data["actions"]["overdue"] == 2
+
+
+def test_every_number_links_to_the_list_behind_it(
+    client, quality_manager, agency, department_a, owner
+):
+    seed(4, agency=agency, department=department_a, owner=owner, raiser=quality_manager)
+    client.force_login(quality_manager)
+    assert (
+        client.get(reverse("audits:nc_list"), {"status": "open", "severity": "major"})
+        .context["page"]
+        .paginator.count
+        == 2
+    )
+    assert (
+        client.get(reverse("audits:nc_list"), {"status": "open", "department": department_a.pk})
+        .context["page"]
+        .paginator.count
+        == 4
+    )
+    assert (
+        client.get(reverse("audits:action_list"), {"overdue": "on"}).context["page"].paginator.count
+        == 4
+    )
+
+
+def test_audit_programme_progress_and_coverage(client, quality_manager, audit, auditor):
+    workflow.audit_start(audit=audit, actor=auditor)
+    client.force_login(quality_manager)
+    response = client.get(reverse("audits:dashboard"))
+    data = response.context["data"]
+    assert data["audits"]["in_progress"] == 1 and data["audits"]["total"] == 1
+    unaudited = {c.number for c in response.context["charts"]["unaudited_clauses"]}
+    assert "8.1" not in unaudited and "9.2" in unaudited
+    assert "<svg" in response.content.decode()
+
+
+def test_a_period_in_the_wrong_order_is_a_400(client, quality_manager):
+    client.force_login(quality_manager)
+    response = client.get(reverse("audits:dashboard"), {"start": "2026-12-01", "end": "2026-01-01"})
+    assert response.status_code == 400
+
+
+def test_services_section_says_it_is_not_connected(client, quality_manager):
+    client.force_login(quality_manager)
+    assert "not connected" in client.get(reverse("audits:dashboard")).content.decode()
+
+
+@pytest.mark.parametrize("size", [3, 60])
+def test_query_count_does_not_grow(
+    client, quality_manager, agency, department_a, owner, size, django_assert_num_queries
+):
+    seed(size, agency=agency, department=department_a, owner=owner, raiser=quality_manager)
+    raise_nc(quality_manager, department=department_a, owner=owner)
+    client.force_login(quality_manager)
+    client.get(reverse("audits:dashboard"))  # warm caches of the session and roles
+    with django_assert_num_queries(QUERIES):
+        assert (
+            client.get(reverse("audits:dashboard"), {"department": department_a.pk}).status_code
+            == 200
+        )
+
+
+QUERIES = 16
+
+
+def test_staff_and_auditors_cannot_open_the_dashboard(client, owner, auditor, stranger):
+    for person in (owner, auditor, stranger):
+        client.force_login(person)
+        assert client.get(reverse("audits:dashboard")).status_code == 403
