@@ -946,11 +946,15 @@ def remind_overdue_actions(*, today=None):
     to_escalate = Action.objects.overdue(today).filter(due_date__lt=limit, escalated_at=None)
     managers = {}
     for action in to_escalate.select_related("owner"):
-        claimed = Action.objects.filter(pk=action.pk, escalated_at=None).update(
-            escalated_at=timezone.now()
-        )
-        if claimed != 1:
-            continue
+        with transaction.atomic():  # claimed under a row lock, saved with history
+            claimed = (
+                Action.objects.select_for_update().filter(pk=action.pk, escalated_at=None).first()
+            )
+            if claimed is None:
+                continue
+            claimed.escalated_at = timezone.now()
+            claimed._change_reason = "escalated to quality managers"
+            claimed.save(update_fields=["escalated_at"])
         if action.agency_id not in managers:
             managers[action.agency_id] = list(
                 Person.objects.filter(agency_id=action.agency_id, is_active=True).with_role(

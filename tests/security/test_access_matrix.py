@@ -172,6 +172,48 @@ RULES = {
     "open311:token": Rule(
         everyone(404, anonymous=404), lambda w: {"token": "unknown-token", "fmt": "json"}
     ),
+    # Audits: department A's audit, findings and actions for its staff, auditors and QMs;
+    # certifiers see closed audits of shared departments only; reviews are for QMs and auditors.
+    "audits:programmes": Rule({**everyone(200), "certifier": 404, "unshared_certifier": 404}),
+    "audits:dashboard": Rule({**everyone(403), "quality_manager": 200, "administrator": 200}),
+    "audits:programme_create": Rule({**everyone(403), "quality_manager": 200}),
+    "audits:programme": Rule(agency_only(), lambda w: {"pk": w.programme.pk}),
+    "audits:audit_create": Rule(
+        agency_only(403, quality_manager=200), lambda w: {"pk": w.programme.pk}
+    ),
+    "audits:audit_list": Rule(everyone(200)),
+    "audits:audit": Rule(agency_only(outsider=404), lambda w: {"pk": w.audit.pk}),
+    "audits:audit_pdf": Rule(agency_only(outsider=404), lambda w: {"pk": w.audit.pk}),
+    **{
+        f"audits:{name}": Rule(post_only(), lambda w: {"pk": w.audit.pk})
+        for name in [
+            "audit_start",
+            "audit_report",
+            "audit_close",
+            "audit_sign",
+            "checklist_generate",
+            "checklist_add",
+        ]
+    },
+    "audits:checklist_record": Rule(post_only(), lambda w: {"pk": w.checklist_item.pk}),
+    "audits:checklist_remove": Rule(post_only(), lambda w: {"pk": w.checklist_item.pk}),
+    "audits:evidence": Rule(agency_only(outsider=404), lambda w: {"pk": w.evidence.pk}),
+    "audits:nc_list": Rule(everyone(200)),
+    "audits:nc_create": Rule({**everyone(200), "certifier": 403, "unshared_certifier": 403}),
+    "audits:nc": Rule(agency_only(outsider=404), lambda w: {"pk": w.nonconformity.pk}),
+    "audits:nc_step": Rule(post_only(), lambda w: {"pk": w.nonconformity.pk, "step": "implement"}),
+    "audits:action_list": Rule(everyone(200)),
+    "audits:action": Rule(agency_only(outsider=404), lambda w: {"pk": w.action.pk}),
+    "audits:review_list": Rule(everyone(200)),
+    "audits:review_create": Rule({**everyone(403), "quality_manager": 200}),
+    "audits:review": Rule(
+        agency_only(404, auditor=200, quality_manager=200, administrator=200),
+        lambda w: {"pk": w.review.pk},
+    ),
+    "audits:review_pdf": Rule(
+        agency_only(404, auditor=200, quality_manager=200, administrator=200),
+        lambda w: {"pk": w.review.pk},
+    ),
 }
 
 #: The Django admin: signed-in people without staff status are sent to the admin sign-in.
@@ -297,8 +339,58 @@ def services_world(w):
     )
 
 
-#: Apps add their objects of department A here (audits, packs…).
-WORLD_EXTENSIONS = [services_world]
+def audits_world(w):
+    from audits import workflow as audit_workflow
+    from audits.models import Evidence
+    from tests.audits.conftest import clauses, plan, raise_nc
+    from tests.services.conftest import png
+
+    qm, auditor, owner = w.people["quality_manager"], w.people["auditor"], w.process.owner
+    w.programme = audit_workflow.programme_create(
+        actor=qm, agency=w.department_a.agency, year=2026, title="Programme 2026"
+    )
+    w.audit = plan(
+        w.programme,
+        qm,
+        department=w.department_a,
+        lead=auditor,
+        processes=[w.process],
+        clauses=clauses("8.1"),
+        auditees=[owner],
+    )
+    audit_workflow.audit_start(audit=w.audit, actor=auditor)
+    w.checklist_item = w.audit.checklist.first()
+    audit_workflow.checklist_record(
+        item=w.checklist_item, actor=auditor, result="minor", evidence="Seen", upload=png()
+    )
+    w.evidence = Evidence.objects.get()
+    w.nonconformity = raise_nc(qm, department=w.department_a, owner=owner)
+    audit_workflow.nc_contain(nc=w.nonconformity, actor=owner, containment="Recalled")
+    audit_workflow.nc_analyse(
+        nc=w.nonconformity,
+        actor=owner,
+        method="five_whys",
+        analysis={"whys": ["No check", "No checklist"]},
+        root_cause="No check",
+    )
+    audit_workflow.nc_plan(
+        nc=w.nonconformity,
+        actor=owner,
+        actions=[{"title": "Fix", "owner": owner, "due_date": date(2027, 1, 1)}],
+    )
+    w.action = w.nonconformity.actions.get()
+    w.review = audit_workflow.review_create(
+        actor=qm,
+        title="Review 2026",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        meeting_date=date(2026, 12, 15),
+        chair=qm,
+    )
+
+
+#: Apps add their objects of department A here (packs…).
+WORLD_EXTENSIONS = [services_world, audits_world]
 
 
 def answer(client, world, persona, name, rule):
@@ -362,8 +454,12 @@ def post_expectation(name, persona):
         return {302}
     if persona in {"stranger", "unshared_certifier"}:
         return {404}
-    if name.startswith("services:request_") and persona in {"outsider", "certifier"}:
-        return {404}  # requests hold citizens' personal data: other departments do not see them
+    if name == "audits:audit_create" and persona == "outsider":
+        return {403}  # the programme is agency-wide; planning is for quality managers
+    if name.startswith(("services:request_", "audits:")) and persona in {"outsider", "certifier"}:
+        return {
+            404
+        }  # requests and audit records of department A are not shown to other departments
     if persona == "certifier":
         return {403, 404}  # sees what is shared with them (403), nothing else (404)
     return {403}
