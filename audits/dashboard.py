@@ -106,7 +106,7 @@ def figures(agency, *, start, end, department=None):
         "clause_audits": clause_audits,
         "kpis": kpis["counts"],
         "documents_overdue": documents.filter(next_review_due__lt=today).count(),
-        "services": inputs.service_performance(agency, start, end),
+        "services": inputs.service_performance(agency, start, end, department=dept_id),
     }
 
 

@@ -14,19 +14,41 @@ from processes.models import Kpi, Measurement, Risk, kpi_status
 from .models import Action, Audit, ChecklistItem, Nonconformity
 
 
-def service_performance(agency, start, end):
-    """Citizen satisfaction and service-commitment performance for the period, or None.
+def service_performance(agency, start, end, department=None):
+    """Citizen satisfaction and service-commitment performance for the period (ISO 9001 9.1.2)::
 
-    Returns None until the services app provides the figures. Once it does, return a dict::
+        {"requests": int, "on_time_percent": float | None, "satisfaction_percent": float | None,
+         "average_rating": float | None, "complaints": int,
+         "trend": [{"label": "2026-01", "satisfaction": float | None, "on_time": float | None}, ...]}
 
-        {"requests": int, "on_time_percent": float, "satisfaction_percent": float | None,
-         "complaints": int, "trend": [{"label": "2026-01", "satisfaction": float,
-                                       "on_time": float}, ...]}
-
-    The dashboard and the review show the figures when they are there, and say they are not
-    available otherwise.
+    ``satisfaction_percent`` is the share of ratings of 4 or 5. One aggregate query.
     """
-    return None
+    from services.statistics import monthly_performance
+
+    def percent(part, whole):
+        return round(100 * part / whole, 1) if whole else None
+
+    months = monthly_performance(agency=agency, start=start, end=end, department=department)
+    totals = {
+        key: sum(m[key] for m in months)
+        for key in ("requests", "finished", "on_time", "ratings", "satisfied", "complaints")
+    }
+    rating_sum = sum((m["average_rating"] or 0) * m["ratings"] for m in months)
+    return {
+        "requests": totals["requests"],
+        "on_time_percent": percent(totals["on_time"], totals["finished"]),
+        "satisfaction_percent": percent(totals["satisfied"], totals["ratings"]),
+        "average_rating": round(rating_sum / totals["ratings"], 2) if totals["ratings"] else None,
+        "complaints": totals["complaints"],
+        "trend": [
+            {
+                "label": timezone.localtime(m["month"]).strftime("%Y-%m"),
+                "satisfaction": percent(m["satisfied"], m["ratings"]),
+                "on_time": percent(m["on_time"], m["finished"]),
+            }
+            for m in months
+        ],
+    }
 
 
 def previous_review_actions(agency, before, exclude_review=None):

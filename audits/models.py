@@ -481,7 +481,15 @@ class Nonconformity(models.Model):
         blank=True,
         related_name="nonconformities",
     )
-    # Citizen complaints live in the services app: a reference (number or link) until it is merged.
+    service_request = models.OneToOneField(
+        "services.ServiceRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="nonconformity",
+        verbose_name=_("citizen request"),
+        help_text=_("The complaint or low-rated request this nonconformity was raised from."),
+    )
     source_reference = models.CharField(
         _("source reference"),
         max_length=300,

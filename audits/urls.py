@@ -26,6 +26,7 @@ urlpatterns = [
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
     path("nonconformities/", views.nc_list, name="nc_list"),
     path("nonconformities/new/", views.nc_create, name="nc_create"),
+    path("nonconformities/from-request/<int:pk>/", views.nc_from_request, name="nc_from_request"),
     path("nonconformities/<int:pk>/", views.nc_detail, name="nc"),
     path("nonconformities/<int:pk>/<slug:step>/", views.nc_step, name="nc_step"),
     path("actions/", views.action_list, name="action_list"),

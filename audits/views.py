@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -367,6 +367,24 @@ def nc_create(request):
     return _form_page(
         request, "audits/form.html", {"form": form, "title": _("Raise a nonconformity")}, form
     )
+
+
+@login_required
+@require_POST
+def nc_from_request(request, pk):
+    """One action: a citizen complaint or low rating becomes a nonconformity."""
+    severity = request.POST.get("severity", "minor")
+    if severity not in Nonconformity.Severity.values:
+        return HttpResponseBadRequest(_("Choose the severity: minor or major."))
+    try:
+        nc = workflow.nc_raise_from_request(actor=request.user, request_id=pk, severity=severity)
+    except workflow.AuditRuleError as error:
+        return render(request, "409.html", {"reason": str(error)}, status=409)
+    messages.success(
+        request,
+        _("Nonconformity %(ref)s raised and linked to the request.") % {"ref": nc.reference},
+    )
+    return redirect(nc)
 
 
 def _nc_context(request, nc, **extra):

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qms_portal import uploads
-from qms_portal.organisation.models import Department, Person
+from qms_portal.organisation.models import Agency, Department, Person
 from qms_portal.organisation.notifications import notify
 
 from . import inputs as review_inputs
@@ -187,6 +187,9 @@ def _check_dates(start, end, what):
 
 
 def _next_reference(model, agency, prefix, year):
+    """The next free reference (NC-2026-007); the agency row is locked until commit, so two
+    people raising at the same moment get different numbers instead of a clash."""
+    Agency.objects.select_for_update().filter(pk=getattr(agency, "pk", agency)).first()
     stem = f"{prefix}-{year}-"
     taken = model.objects.filter(agency=agency, reference__startswith=stem).count()
     number = taken + 1
@@ -617,6 +620,71 @@ def _nc_create(*, actor, agency_id, source, description, department, severity, o
         url=nc.get_absolute_url(),
         actor=actor,
     )
+    return nc
+
+
+@transaction.atomic
+def nc_raise_from_request(*, actor, request_id, severity=Nonconformity.Severity.MINOR):
+    """Turn a citizen complaint or a low rating into a nonconformity with one action (ISO 9001
+    9.1.2 / 10.2): linked both ways, owned by the department's head, without the citizen's contact."""
+    from services import workflow as service_workflow
+    from services.models import ServiceRequest
+
+    if not (actor.is_quality_manager or actor.is_auditor or actor.is_superuser):
+        raise PermissionDenied(
+            _("Only quality managers and auditors raise nonconformities from requests.")
+        )
+    request = (
+        ServiceRequest.objects.select_for_update()
+        .select_related("service", "department")
+        .filter(pk=request_id, service__agency_id=actor.agency_id)
+        .first()
+    )
+    if request is None:
+        raise AuditRuleError(_("No such citizen request in your agency."))
+    if not ServiceRequest.objects.nonconformity_candidates().filter(pk=request.pk).exists():
+        raise AuditRuleError(
+            _(
+                "Request #%(id)s is neither a complaint nor rated 2 or lower, or already has a nonconformity."
+            )
+            % {"id": request.pk}
+        )
+    heads = (
+        service_workflow.department_heads([request.department_id]).get(request.department_id) or []
+    )
+    owner = heads[0] if heads else actor
+    rating = (
+        _("Rated %(score)d/5: %(comment)s")
+        % {"score": request.rating, "comment": request.rating_comment}
+        if request.rating is not None
+        else ""
+    )
+    description = "\n".join(
+        part
+        for part in [
+            _("Citizen request #%(id)s, %(service)s (%(date)s):")
+            % {
+                "id": request.pk,
+                "service": request.service.name_en or request.service.name_zh,
+                "date": timezone.localtime(request.submitted_at).date().isoformat(),
+            },
+            request.description,
+            rating,
+        ]
+        if part
+    )
+    nc = _nc_create(
+        actor=actor,
+        agency_id=actor.agency_id,
+        source=Nonconformity.Source.COMPLAINT,
+        description=description,
+        department=request.department,
+        severity=severity,
+        owner=owner,
+        service_request=request,
+        source_reference=f"request #{request.pk}",
+    )
+    service_workflow.link_nonconformity(request_id=request.pk, actor=actor, reference=nc.reference)
     return nc
 
 

@@ -258,6 +258,9 @@ def request_detail(request, pk):
         "assign_form": AssignForm(request=item, initial={"assignee": item.assignee_id})
         if can_handle and item.is_open
         else None,
+        # Quality managers and auditors turn complaints and low ratings into nonconformities.
+        "can_raise_nonconformity": (request.user.is_quality_manager or request.user.is_auditor)
+        and ServiceRequest.objects.nonconformity_candidates().filter(pk=item.pk).exists(),
     }
     return render(request, "services/request_detail.html", context)
 

@@ -201,6 +201,7 @@ RULES = {
     "audits:nc_list": Rule(everyone(200)),
     "audits:nc_create": Rule({**everyone(200), "certifier": 403, "unshared_certifier": 403}),
     "audits:nc": Rule(agency_only(outsider=404), lambda w: {"pk": w.nonconformity.pk}),
+    "audits:nc_from_request": Rule(post_only(), lambda w: {"pk": w.service_request.pk}),
     "audits:nc_step": Rule(post_only(), lambda w: {"pk": w.nonconformity.pk, "step": "implement"}),
     "audits:action_list": Rule(everyone(200)),
     "audits:action": Rule(agency_only(outsider=404), lambda w: {"pk": w.action.pk}),
@@ -452,6 +453,8 @@ PUBLIC_OR_OWN = {
 def post_expectation(name, persona):
     if persona == "anonymous":
         return {302}
+    if name == "audits:nc_from_request":
+        return {403}  # raising from a citizen request is for quality managers and auditors only
     if persona in {"stranger", "unshared_certifier"}:
         return {404}
     if name == "audits:audit_create" and persona == "outsider":
