@@ -7,10 +7,10 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages: Pango for WeasyPrint, fonts (Latin and CJK) for PDFs.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk gettext
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-packages venv migrate seed serve worker beat lint backup restore clean
+.PHONY: run test setup system-packages venv messages migrate seed serve worker beat lint backup restore clean
 
 run: setup migrate seed  ## Install, migrate, seed the demo agency and serve http://127.0.0.1:8000
 	@echo "Serving the portal on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
@@ -19,7 +19,10 @@ run: setup migrate seed  ## Install, migrate, seed the demo agency and serve htt
 test: setup  ## Run the test suite (embedded, or against DATABASE_URL / REDIS_URL when set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup: system-packages venv
+setup: system-packages venv messages
+
+messages: venv  ## Compile the zh-Hans catalogues (.po → .mo)
+	@DEBUG=true $(MANAGE) compilemessages --ignore '.venv/*' --ignore 'var/*' -v 0
 
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \

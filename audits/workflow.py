@@ -253,9 +253,11 @@ def audit_plan(
         notify(
             recipient=person,
             key=f"audits:audit:{audit.pk}:team:{person.pk}",
-            subject=_("You are on the audit team of %(audit)s") % {"audit": audit},
-            body=_("Planned from %(start)s to %(end)s.")
-            % {"start": planned_start.isoformat(), "end": planned_end.isoformat()},
+            subject=lambda: _("You are on the audit team of %(audit)s") % {"audit": audit},
+            body=lambda: (
+                _("Planned from %(start)s to %(end)s.")
+                % {"start": planned_start.isoformat(), "end": planned_end.isoformat()}
+            ),
             url=audit.get_absolute_url(),
             actor=actor,
         )
@@ -615,8 +617,8 @@ def _nc_create(*, actor, agency_id, source, description, department, severity, o
     notify(
         recipient=owner,
         key=f"audits:nc:{nc.pk}:raised",
-        subject=_("Nonconformity %(ref)s is yours to correct") % {"ref": nc.reference},
-        body=nc.description,
+        subject=lambda: _("Nonconformity %(ref)s is yours to correct") % {"ref": nc.reference},
+        body=lambda: nc.description,
         url=nc.get_absolute_url(),
         actor=actor,
     )
@@ -882,8 +884,10 @@ def nc_verify(*, nc, actor, effective, notes, today=None):
         notify(
             recipient=nc.owner,
             key=f"audits:nc:{nc.pk}:reopened:{nc.round}",
-            subject=_("%(ref)s was reopened: the actions did not work") % {"ref": nc.reference},
-            body=nc.verification_notes,
+            subject=lambda: (
+                _("%(ref)s was reopened: the actions did not work") % {"ref": nc.reference}
+            ),
+            body=lambda: nc.verification_notes,
             url=nc.get_absolute_url(),
             actor=actor,
         )
@@ -918,8 +922,8 @@ def _action_create(*, actor, agency_id, kind, title, owner, due_date, descriptio
     notify(
         recipient=owner,
         key=f"audits:action:{action.pk}:assigned",
-        subject=_("New action for you: %(title)s") % {"title": action.title},
-        body=_("Due %(date)s.") % {"date": due_date.isoformat()},
+        subject=lambda: _("New action for you: %(title)s") % {"title": action.title},
+        body=lambda: _("Due %(date)s.") % {"date": due_date.isoformat()},
         url=action.get_absolute_url(),
         actor=actor,
     )
@@ -1004,9 +1008,11 @@ def remind_overdue_actions(*, today=None):
         _n, created = notify(
             recipient=action.owner,
             key=overdue_reminder_key(action),
-            subject=_("Overdue action: %(title)s") % {"title": action.title},
-            body=_("This action was due on %(date)s. Complete it or agree a new date.")
-            % {"date": action.due_date.isoformat()},
+            subject=lambda: _("Overdue action: %(title)s") % {"title": action.title},
+            body=lambda: (
+                _("This action was due on %(date)s. Complete it or agree a new date.")
+                % {"date": action.due_date.isoformat()}
+            ),
             url=action.get_absolute_url(),
         )
         reminded += created
@@ -1033,10 +1039,14 @@ def remind_overdue_actions(*, today=None):
             notify(
                 recipient=manager,
                 key=f"audits:action:{action.pk}:escalated:{manager.pk}",
-                subject=_("Escalated: %(title)s is %(days)d days overdue")
-                % {"title": action.title, "days": (today - action.due_date).days},
-                body=_("Owner: %(owner)s. Due %(date)s.")
-                % {"owner": action.owner.display_name, "date": action.due_date.isoformat()},
+                subject=lambda: (
+                    _("Escalated: %(title)s is %(days)d days overdue")
+                    % {"title": action.title, "days": (today - action.due_date).days}
+                ),
+                body=lambda: (
+                    _("Owner: %(owner)s. Due %(date)s.")
+                    % {"owner": action.owner.display_name, "date": action.due_date.isoformat()}
+                ),
                 url=action.get_absolute_url(),
             )
         escalated += 1

@@ -34,12 +34,16 @@ def _report_tampering(revision, found):
         notify(
             recipient=manager,
             key=f"doc-integrity:{revision.pk}:{found}:{manager.pk}",
-            subject=_("Integrity alert: the file of %(revision)s has changed on the server")
-            % {"revision": revision},
-            body=_(
-                "Recorded SHA-256 %(expected)s, file now %(found)s. Downloads are refused until it is restored."
-            )
-            % {"expected": revision.sha256, "found": found},
+            subject=lambda: (
+                _("Integrity alert: the file of %(revision)s has changed on the server")
+                % {"revision": revision}
+            ),
+            body=lambda: (
+                _(
+                    "Recorded SHA-256 %(expected)s, file now %(found)s. Downloads are refused until it is restored."
+                )
+                % {"expected": revision.sha256, "found": found}
+            ),
             url=revision.get_absolute_url(),
         )
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qms_portal.organisation.models import Person
 from qms_portal.organisation.notifications import notify
@@ -56,16 +57,18 @@ def send_review_reminders(today=None):
                     )
                 )
             recipients = [document.owner, *quality_managers[document.agency_id]]
-            subject = _("Overdue for review: %(document)s (due %(date)s)")
+            subject = gettext_lazy("Overdue for review: %(document)s (due %(date)s)")
         else:
             recipients = [document.owner]
-            subject = _("Review due in %(days)d days: %(document)s (due %(date)s)")
+            subject = gettext_lazy("Review due in %(days)d days: %(document)s (due %(date)s)")
         for person in recipients:
             _notification, created = notify(
                 recipient=person,
                 key=f"{key}:{person.pk}",
-                subject=subject
-                % {"document": document, "date": document.next_review_due, "days": days_left},
+                subject=lambda: (
+                    subject
+                    % {"document": document, "date": document.next_review_due, "days": days_left}
+                ),
                 url=document.get_absolute_url(),
             )
             sent += created
@@ -91,8 +94,9 @@ def send_acknowledgement_reminders(today=None):
         _notification, created = notify(
             recipient=ack.person,
             key=f"doc-read-reminder:{ack.pk}:{year}-{week}",
-            subject=_("Reminder: please read and acknowledge %(revision)s")
-            % {"revision": ack.revision},
+            subject=lambda: (
+                _("Reminder: please read and acknowledge %(revision)s") % {"revision": ack.revision}
+            ),
             url=ack.revision.document.get_absolute_url(),
         )
         sent += created

@@ -382,8 +382,8 @@ def submit_for_review(*, revision_id, actor, reviewers, approvers, effective_dat
             notify(
                 recipient=person,
                 key=f"doc-sign:{revision.pk}:{revision.review_round}:{person.pk}",
-                subject=_("Please review and sign %(revision)s") % {"revision": revision},
-                body=revision.change_summary,
+                subject=lambda: _("Please review and sign %(revision)s") % {"revision": revision},
+                body=lambda: revision.change_summary,
                 url=revision.get_absolute_url(),
                 actor=actor,
             )
@@ -466,8 +466,8 @@ def sign(*, revision_id, signer, password, meaning, comment=""):
             notify(
                 recipient=revision.author,
                 key=f"doc-rejected:{revision.pk}:{revision.review_round}",
-                subject=_("%(revision)s was returned to draft") % {"revision": revision},
-                body=comment,
+                subject=lambda: _("%(revision)s was returned to draft") % {"revision": revision},
+                body=lambda: comment,
                 url=revision.get_absolute_url(),
                 actor=signer,
             )
@@ -524,7 +524,7 @@ def _make_effective(revision, *, actor):
     notify(
         recipient=document.owner,
         key=f"doc-effective:{revision.pk}",
-        subject=_("%(revision)s is now effective") % {"revision": revision},
+        subject=lambda: _("%(revision)s is now effective") % {"revision": revision},
         url=document.get_absolute_url(),
         actor=actor,
     )
@@ -621,7 +621,9 @@ def assign_reading(*, revision_id, actor, people=(), departments=(), due_date=No
                 notify(
                     recipient=person,
                     key=f"doc-read:{ack.pk}",
-                    subject=_("Please read and acknowledge %(revision)s") % {"revision": revision},
+                    subject=lambda: (
+                        _("Please read and acknowledge %(revision)s") % {"revision": revision}
+                    ),
                     url=revision.document.get_absolute_url(),
                     actor=actor,
                 )

@@ -308,7 +308,8 @@ RISK_FIELDS = [
 def _check_risk(risk):
     for name in ("likelihood", "impact"):
         if getattr(risk, name) not in range(1, 6):
-            raise ProcessRuleError(_("Rate %(name)s from 1 to 5.") % {"name": name})
+            label = risk._meta.get_field(name).verbose_name
+            raise ProcessRuleError(_("Rate %(name)s from 1 to 5.") % {"name": label})
     if risk.owner.agency_id != risk.process.agency_id:
         raise ProcessRuleError(_("Choose a risk owner from the process's agency."))
 
@@ -349,18 +350,22 @@ def remind_overdue_measurements(*, today=None):
         _notification, created = notify(
             recipient=kpi.process.owner,
             key=overdue_reminder_key(kpi, period),
-            subject=_("Overdue: %(kpi)s for %(period)s")
-            % {"kpi": kpi.name, "period": kpi.period_label(period)},
-            body=_(
-                "The value of “%(kpi)s” (%(process)s) for %(period)s was due on %(due)s. "
-                "Please record it in the portal."
-            )
-            % {
-                "kpi": kpi.name,
-                "process": kpi.process,
-                "period": kpi.period_label(period),
-                "due": periods.due_date(period, kpi.frequency).isoformat(),
-            },
+            subject=lambda: (
+                _("Overdue: %(kpi)s for %(period)s")
+                % {"kpi": kpi.name, "period": kpi.period_label(period)}
+            ),
+            body=lambda: (
+                _(
+                    "The value of “%(kpi)s” (%(process)s) for %(period)s was due on %(due)s. "
+                    "Please record it in the portal."
+                )
+                % {
+                    "kpi": kpi.name,
+                    "process": kpi.process,
+                    "period": kpi.period_label(period),
+                    "due": periods.due_date(period, kpi.frequency).isoformat(),
+                }
+            ),
             url=kpi.get_absolute_url(),
         )
         sent += created

@@ -6,7 +6,7 @@ notifies each person once per request and kind.
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qms_portal.organisation.models import Person
 from qms_portal.organisation.notifications import notify
@@ -56,20 +56,22 @@ def _remind_agency(agency_id, calendar, today):
     for request in requests:
         handlers = [request.assignee] if request.assignee else heads.get(request.department_id, [])
         if request.due_date >= today:
-            sent += _tell(handlers, request, "at-risk", _("Request #%(id)s is due %(due)s"))
+            sent += _tell(
+                handlers, request, "at-risk", gettext_lazy("Request #%(id)s is due %(due)s")
+            )
             continue
         sent += _tell(
             handlers + heads.get(request.department_id, []),
             request,
             "overdue",
-            _("Request #%(id)s is overdue (due %(due)s)"),
+            gettext_lazy("Request #%(id)s is overdue (due %(due)s)"),
         )
         if calendar.working_days_between(request.due_date, today) >= ESCALATE_AFTER_WORKING_DAYS:
             sent += _tell(
                 quality_managers,
                 request,
                 "escalated",
-                _("Escalated: request #%(id)s overdue since %(due)s"),
+                gettext_lazy("Escalated: request #%(id)s overdue since %(due)s"),
             )
     return sent
 
@@ -80,8 +82,8 @@ def _tell(people, request, kind, subject):
         _notification, created = notify(
             recipient=person,
             key=f"services:{kind}:{request.pk}:{request.due_date:%Y%m%d}:{person.pk}",
-            subject=subject % {"id": request.pk, "due": f"{request.due_date:%Y-%m-%d}"},
-            body=f"{request.service.code}: {request.description[:300]}",
+            subject=lambda: subject % {"id": request.pk, "due": f"{request.due_date:%Y-%m-%d}"},
+            body=lambda: f"{request.service.code}: {request.description[:300]}",
             url=request.get_absolute_url(),
         )
         sent += created

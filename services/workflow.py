@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qms_portal import uploads
 from qms_portal.organisation.models import Department, Membership
@@ -320,7 +321,10 @@ def transfer(*, request_id, actor, department, reason, at=None):
             assignee=None,
         )
     _notify_heads(
-        request, key="transferred", subject=_("Request #%(id)s transferred to you"), actor=actor
+        request,
+        key="transferred",
+        subject=gettext_lazy("Request #%(id)s transferred to you"),
+        actor=actor,
     )
     return request
 
@@ -356,8 +360,8 @@ def assign(*, request_id, actor, assignee, at=None):
             notify(
                 recipient=assignee,
                 key=f"services:assigned:{request.pk}:{update.pk}",
-                subject=_("Request #%(id)s assigned to you") % {"id": request.pk},
-                body=request.description[:500],
+                subject=lambda: _("Request #%(id)s assigned to you") % {"id": request.pk},
+                body=lambda: request.description[:500],
                 url=request.get_absolute_url(),
                 actor=actor,
             )
@@ -412,7 +416,10 @@ def rate(*, tracking_code, score, comment="", at=None):
         request.save(update_fields=["rating", "rating_comment", "rated_at"])
     if score <= ServiceRequest.LOW_RATING:
         _notify_heads(
-            request, key="low-rating", subject=_("Low rating for request #%(id)s"), actor=None
+            request,
+            key="low-rating",
+            subject=gettext_lazy("Low rating for request #%(id)s"),
+            actor=None,
         )
     return request
 
@@ -460,8 +467,8 @@ def _notify_heads(request, *, key, subject, actor):
         notify(
             recipient=head,
             key=f"services:{key}:{request.pk}:{request.department_id}:{head.pk}",
-            subject=subject % {"id": request.pk},
-            body=request.description[:500],
+            subject=lambda: subject % {"id": request.pk},
+            body=lambda: request.description[:500],
             url=request.get_absolute_url(),
             actor=actor,
         )

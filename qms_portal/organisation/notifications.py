@@ -8,7 +8,7 @@ Apps call :func:`notify`; reminders pass a stable ``key`` so raising the same re
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import Notification
 
@@ -16,9 +16,16 @@ from .models import Notification
 def notify(*, recipient, key, subject, body="", url="", actor=None):
     """Record a notification for ``recipient`` and queue its e-mail after commit.
 
+    ``subject`` and ``body`` may be callables: they are then evaluated in the recipient's language,
+    so each person reads the portal's messages (and e-mails) in the language they chose.
     ``actor`` is the person whose action caused it; the delivery is recorded in their name.
     Returns the notification and whether it is new.
     """
+    if Notification.objects.filter(key=key[:200]).exists():
+        return Notification.objects.get(key=key[:200]), False
+    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+        subject = str(subject() if callable(subject) else subject)
+        body = str(body() if callable(body) else body)
     notification, created = Notification.objects.get_or_create(
         key=key[:200],
         defaults={"recipient": recipient, "subject": subject[:200], "body": body, "url": url},

@@ -75,3 +75,17 @@ def test_notification_page_shows_only_my_notifications(client, owner, colleague)
     page = client.get("/organisation/notifications/").content.decode()
     assert "For the owner" in page and "For the colleague" not in page
     assert client.post(f"/organisation/notifications/{theirs.pk}/open/").status_code == 404
+
+
+def test_each_recipient_reads_the_notification_in_their_own_language(
+    owner, colleague, django_capture_on_commit_callbacks
+):
+    from django.utils.translation import gettext as _
+
+    owner.language, colleague.language = "zh-hans", "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        for person in (owner, colleague):
+            notify(recipient=person, key=f"lang:{person.pk}", subject=lambda: _("Sign in"))
+    subjects = dict(Notification.objects.values_list("recipient__username", "subject"))
+    assert subjects == {"owner": "登录", "colleague": "Sign in"}
+    assert {m.subject for m in mail.outbox} == {"登录", "Sign in"}
