@@ -60,6 +60,17 @@ def _tasks_in_process(request):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A request activates its person's language in the thread; start every test from the default."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttling counters live in the cache (Redis in the services run): start each test clean."""
     cache.clear()
@@ -68,6 +79,7 @@ def _fresh_cache():
 
 
 def make_person(username, *, agency=None, roles=(Role.STAFF,), departments=(), head=False, **extra):
+    extra.setdefault("language", "en")  # tests read English; zh-Hans has tests of its own
     person = Person.objects.create_user(
         username=username,
         password=PASSWORD,
