@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -74,3 +74,9 @@ def csrf_failure(request, reason=""):
         },
         status=403,
     )
+
+
+def robots_txt(request):
+    """Search engines may index the public citizen pages, nothing behind sign-in."""
+    lines = ["User-agent: *", "Allow: /services/", "Allow: /open311/", "Disallow: /"]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")

@@ -65,6 +65,7 @@ RULES = {
     # Portal and organisation
     "home": Rule(everyone(200)),
     "healthz": Rule(everyone(200, anonymous=200)),
+    "robots_txt": Rule(everyone(200, anonymous=200)),
     "login": Rule(everyone(302, anonymous=200)),
     "logout": Rule(everyone(405, anonymous=405)),
     "password_change": Rule(everyone(200)),
