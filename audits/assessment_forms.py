@@ -19,7 +19,9 @@ class AssessmentCreateForm(forms.Form):
 
     def __init__(self, *args, agency_id, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["approver"].queryset = Person.objects.filter(agency_id=agency_id, is_active=True)
+        self.fields["approver"].queryset = Person.objects.filter(
+            agency_id=agency_id, is_active=True
+        )
 
 
 class ResultForm(forms.Form):
@@ -63,9 +65,7 @@ class ResultForm(forms.Form):
 
 
 class ReturnForm(forms.Form):
-    reason = forms.CharField(
-        label=_("What must change"), widget=forms.Textarea(attrs={"rows": 3})
-    )
+    reason = forms.CharField(label=_("What must change"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ApproveForm(forms.Form):

@@ -221,9 +221,7 @@ class SelfAssessment(models.Model):
 class AssessmentResult(models.Model):
     """The level of one indicator in one assessment, why, on what evidence, and who said so."""
 
-    assessment = models.ForeignKey(
-        SelfAssessment, on_delete=models.CASCADE, related_name="results"
-    )
+    assessment = models.ForeignKey(SelfAssessment, on_delete=models.CASCADE, related_name="results")
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="results")
     level = models.CharField(_("level"), max_length=6, choices=Level.choices, blank=True)
     proposed_level = models.CharField(

@@ -118,9 +118,7 @@ def assessment_detail(request, pk):
                 previous_year=previous.year if previous else None,
             ),
             "quadrant": results.quadrant_svg(rows, year=assessment.year),
-            "figures": [
-                (DataSource(k).label, v) for k, v in assessment.figures.items() if k
-            ],
+            "figures": [(DataSource(k).label, v) for k, v in assessment.figures.items() if k],
             "signatures": list(assessment.signatures.all()),
             "can_coordinate": workflow.can_coordinate(user, assessment),
             "is_approver": user.pk == assessment.approver_id,
@@ -161,14 +159,16 @@ def result_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         saved = _call(
             form,
-            lambda: workflow.result_record(
-                result=result, actor=request.user, **form.cleaned_data
-            ),
+            lambda: workflow.result_record(result=result, actor=request.user, **form.cleaned_data),
         )
         if saved:
             messages.success(request, _("%(code)s recorded.") % {"code": result.indicator.code})
             return redirect(assessment)
-    figure = assessment.figures.get(result.indicator.data_source) if result.indicator.data_source else None
+    figure = (
+        assessment.figures.get(result.indicator.data_source)
+        if result.indicator.data_source
+        else None
+    )
     return _form_page(
         request,
         {

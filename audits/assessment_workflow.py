@@ -162,7 +162,9 @@ def assessment_create(*, actor, agency, year, approver):
         with transaction.atomic():
             _save(assessment, actor=actor, reason=_("Self-assessment started"))
     except IntegrityError as error:
-        raise AuditRuleError(_("The %(year)s self-assessment exists already.") % {"year": year}) from error
+        raise AuditRuleError(
+            _("The %(year)s self-assessment exists already.") % {"year": year}
+        ) from error
     indicators = Indicator.objects.filter(agency=agency).active().order_by("position", "code")
     results = [AssessmentResult(assessment=assessment, indicator=i) for i in indicators]
     _proposals_into(assessment, results)
@@ -216,8 +218,8 @@ def result_record(
     """Record an indicator's level with reasons and evidence; differing from the proposal needs a
     reason of its own."""
     assessment = _lock(result.assessment_id)
-    result = AssessmentResult.objects.select_for_update().select_related("indicator").get(
-        pk=result.pk
+    result = (
+        AssessmentResult.objects.select_for_update().select_related("indicator").get(pk=result.pk)
     )
     result.assessment = assessment
     if not can_assess(actor, result):
@@ -234,9 +236,7 @@ def result_record(
         raise AuditRuleError(_("Give the reasons for the level, so a reader can check it."))
     if result.proposed_level and level != result.proposed_level and not override_reason:
         raise AuditRuleError(
-            _(
-                "The portal figures propose %(proposed)s; say why you chose %(level)s instead."
-            )
+            _("The portal figures propose %(proposed)s; say why you chose %(level)s instead.")
             % {
                 "proposed": Level(result.proposed_level).label,
                 "level": Level(level).label,
@@ -368,7 +368,8 @@ def assessment_raise_actions(*, assessment, actor, due_date=None):
             actor=actor,
             agency_id=assessment.agency_id,
             kind=Action.Kind.IMPROVEMENT,
-            title=_("Improve %(code)s %(name)s") % {
+            title=_("Improve %(code)s %(name)s")
+            % {
                 "code": result.indicator.code,
                 "name": result.indicator.name,
             },

@@ -177,7 +177,13 @@ def test_draft_assessment_is_never_shown(
 
 
 def test_approval_clears_the_cache(
-    client, agency, public_world, quality_manager, owner, department_b, django_capture_on_commit_callbacks
+    client,
+    agency,
+    public_world,
+    quality_manager,
+    owner,
+    department_b,
+    django_capture_on_commit_callbacks,
 ):
     workflow.transparency_update(
         agency=agency,

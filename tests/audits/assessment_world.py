@@ -30,7 +30,9 @@ def assess_all(assessment, actor, levels=None, default=Level.GREEN):
             actor=actor,
             level=level,
             reasons=f"Reasons for {result.indicator.code}",
-            override_reason="Judged differently" if level != (result.proposed_level or level) else "",
+            override_reason="Judged differently"
+            if level != (result.proposed_level or level)
+            else "",
         )
     return assessment
 

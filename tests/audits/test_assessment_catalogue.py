@@ -46,8 +46,9 @@ def test_loading_again_adds_nothing_and_keeps_edits(agency, department_a):
 
 def test_migration_loads_the_catalogue_for_existing_agencies(agency, department_a):
     """The data migration runs the loader with historical models for every agency."""
-    from django.apps import apps as live_apps
     from importlib import import_module
+
+    from django.apps import apps as live_apps
 
     migration = import_module("audits.migrations.0002_self_assessment")
     migration.load_default_catalogue(live_apps, None)

@@ -38,7 +38,9 @@ HIGHER, LOWER = Indicator.Direction.HIGHER, Indicator.Direction.LOWER
 )
 def test_thresholds_decide_the_proposed_level(value, direction, expected):
     green, red = (Decimal(95), Decimal(85)) if direction == HIGHER else (Decimal(3), Decimal(8))
-    assert level_for(value, direction=direction, green_threshold=green, red_threshold=red) == expected
+    assert (
+        level_for(value, direction=direction, green_threshold=green, red_threshold=red) == expected
+    )
 
 
 def _requests(service, *, on_time, late, rating):

@@ -14,7 +14,7 @@ from audits.assessment_models import Level
 from audits.models import Action
 from audits.workflow import AuditRuleError
 
-from .assessment_world import approve, assessment, result_of  # noqa: F401
+from .assessment_world import approve, result_of
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from audits.assessment_models import AssessmentSignature, Level, SelfAssessment
 from audits.workflow import AuditRuleError
 from tests.conftest import PASSWORD
 
-from .assessment_world import approve, assess_all, assessment, result_of  # noqa: F401
+from .assessment_world import approve, assess_all, result_of
 
 pytestmark = pytest.mark.django_db
 
@@ -123,9 +123,7 @@ def test_return_to_draft_needs_a_reason_recorded_in_history(assessment, quality_
     assert "G05 needs evidence" in assessment.history.first().history_change_reason
 
 
-def test_only_the_named_approver_signs_with_the_right_password(
-    assessment, quality_manager, owner
-):
+def test_only_the_named_approver_signs_with_the_right_password(assessment, quality_manager, owner):
     assess_all(assessment, quality_manager)
     workflow.assessment_submit(assessment=assessment, actor=quality_manager)
     with pytest.raises(PermissionDenied):
@@ -184,9 +182,7 @@ def test_quality_manager_starts_an_assessment_from_the_page(
     assert "G07" in page.content.decode()
 
 
-def test_bad_input_on_the_result_page_is_a_400_and_nothing_is_saved(
-    client, assessment, colleague
-):
+def test_bad_input_on_the_result_page_is_a_400_and_nothing_is_saved(client, assessment, colleague):
     result = result_of(assessment, "G07")
     client.force_login(colleague)
     url = reverse("assessment:result_edit", args=[result.pk])
