@@ -190,6 +190,13 @@ def documents_overdue(agency, end):
     }
 
 
+def self_assessment(agency, start, end):
+    """The latest approved local-government self-assessment up to the period's end, or None."""
+    from .assessment_results import review_input
+
+    return review_input(agency, start, end)
+
+
 def gather(agency, start, end, *, exclude_review=None):
     """Every input of ISO 9001 9.3.2 the portal holds data for, for [start, end]."""
     before = exclude_review.meeting_date if exclude_review else end
@@ -202,4 +209,5 @@ def gather(agency, start, end, *, exclude_review=None):
         "services": service_performance(agency, start, end),
         "risk_actions": risk_actions(agency, start, end),
         "documents_overdue": documents_overdue(agency, end),
+        "self_assessment": self_assessment(agency, start, end),
     }

@@ -748,3 +748,14 @@ class ReportSignature(models.Model):
     def is_intact(self):
         signed = self.audit if self.audit_id else self.review
         return self.fingerprint == signed.fingerprint() and self.digest == self.compute_digest()
+
+
+# --- Self-assessment (ISO 18091 style): tables in their own module --------------------------
+
+from .assessment_models import (  # noqa: E402, F401
+    AssessmentResult,
+    AssessmentSignature,
+    Indicator,
+    SelfAssessment,
+    TransparencySettings,
+)

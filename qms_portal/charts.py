@@ -572,3 +572,153 @@ def cell_grid(rows, *, title, cell_w=56, cell_h=34, label_width=190):
                 fill=COLOURS["ink"],
             )
     return _to_string(root)
+
+
+# --- Radar and quadrant (self-assessment) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RadarSeries:
+    label: str
+    values: tuple  # one value per axis, 0..maximum
+    colour: str = "brand"
+
+
+@dataclass(frozen=True)
+class QuadrantItem:
+    label: str
+    colour: str  # a COLOURS key or a colour
+    tip: str = ""
+    url: str = ""
+
+
+def _radar_point(centre, radius, index, count, fraction):
+    angle = -math.pi / 2 + 2 * math.pi * index / count
+    return (
+        centre + math.cos(angle) * radius * fraction,
+        centre + math.sin(angle) * radius * fraction,
+    )
+
+
+def radar_chart(axes, series, *, title, maximum=100, size=420, rings=4):
+    """A radar (spider) chart: one axis per label, one closed polygon per series.
+
+    ``axes`` are the axis labels; each :class:`RadarSeries` has one value per axis. Values are
+    drawn as a fraction of ``maximum``; the legend lists the series.
+    """
+    axes, series = list(axes), list(series)
+    count = max(3, len(axes))
+    legend_h = 20 * len(series)
+    root = _svg(size + 160, size + legend_h + 10, title)
+    centre, radius = size / 2 + 80, size / 2 - 50
+    for ring in range(1, rings + 1):
+        points = [_radar_point(centre, radius, i, count, ring / rings) for i in range(count)]
+        _el(
+            root,
+            "polygon",
+            points=" ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points),
+            fill="none",
+            stroke=COLOURS["line"],
+        )
+    for index, label in enumerate(axes):
+        x, y = _radar_point(centre, radius, index, count, 1)
+        _el(root, "line", x1=centre, y1=centre, x2=x, y2=y, stroke=COLOURS["line"])
+        lx, ly = _radar_point(centre, radius + 22, index, count, 1)
+        anchor = "middle" if abs(lx - centre) < 5 else ("start" if lx > centre else "end")
+        _el(
+            root,
+            "text",
+            shorten(label, 28),
+            x=lx,
+            y=ly + 4,
+            text_anchor=anchor,
+            font_size=12,
+            fill=COLOURS["ink"],
+        )
+    for number, line in enumerate(series):
+        colour = COLOURS.get(line.colour, line.colour)
+        values = list(line.values) + [0] * (count - len(line.values))
+        points = [
+            _radar_point(centre, radius, i, count, max(0.0, min(1.0, v / maximum)))
+            for i, v in enumerate(values[:count])
+        ]
+        polygon = _el(
+            root,
+            "polygon",
+            points=" ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points),
+            fill=colour,
+            fill_opacity="0.18",
+            stroke=colour,
+            stroke_width="2",
+        )
+        _el(
+            polygon,
+            "title",
+            f"{line.label}: " + ", ".join(f"{a} {v:g}" for a, v in zip(axes, values, strict=False)),
+        )
+        y = size + 4 + number * 20
+        _el(root, "rect", x=20.0, y=float(y), width=14.0, height=10.0, fill=colour)
+        _el(root, "text", line.label, x=40.0, y=y + 9.0, font_size=12, fill=COLOURS["ink"])
+    return _to_string(root)
+
+
+def quadrant_chart(quadrants, *, title, width=760, cell=30):
+    """Four quadrants (one per area), each a titled grid of coloured, labelled squares.
+
+    ``quadrants`` is [(title, [QuadrantItem])] with four entries, drawn left to right, top to
+    bottom; a one-page view of every indicator's level.
+    """
+    quadrants = list(quadrants)[:4]
+    per_row = max(1, (width // 2 - 24) // (cell + 6))
+    rows_needed = max((math.ceil(len(items) / per_row) for _t, items in quadrants), default=1)
+    quad_h = 34 + max(1, rows_needed) * (cell + 6) + 10
+    root = _svg(width, quad_h * 2 + 4, title)
+    for index, (heading, items) in enumerate(quadrants):
+        qx, qy = (index % 2) * (width / 2), (index // 2) * quad_h
+        _el(
+            root,
+            "rect",
+            x=qx + 2,
+            y=qy + 2,
+            width=width / 2 - 4,
+            height=float(quad_h - 4),
+            fill="none",
+            stroke=COLOURS["line"],
+            rx=6.0,
+        )
+        _el(
+            root,
+            "text",
+            shorten(heading, int(width / 2 / 7)),
+            x=qx + 12,
+            y=qy + 22,
+            font_size=13,
+            font_weight="700",
+            fill=COLOURS["ink"],
+        )
+        for n, item in enumerate(items):
+            x = qx + 12 + (n % per_row) * (cell + 6)
+            y = qy + 32 + (n // per_row) * (cell + 6)
+            group = _link(root, item.url)
+            _el(group, "title", item.tip or item.label)
+            _el(
+                group,
+                "rect",
+                x=float(x),
+                y=float(y),
+                width=float(cell),
+                height=float(cell),
+                rx=4.0,
+                fill=COLOURS.get(item.colour, item.colour),
+            )
+            _el(
+                group,
+                "text",
+                shorten(item.label, 5),
+                x=x + cell / 2,
+                y=y + cell / 2 + 4,
+                text_anchor="middle",
+                font_size=10,
+                fill="#ffffff",
+            )
+    return _to_string(root)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("processes/", include("processes.urls")),
     path("audits/", include("audits.urls")),
+    path("", include("audits.assessment_urls")),  # self-assessment and public transparency page
     path("services/", include("services.urls")),
     path("open311/v2/", include("services.api_urls")),
     path("admin/", admin.site.urls),

@@ -106,3 +106,7 @@ def nc_to_implemented(nc, owner, colleague):
     for action in nc.actions.all():
         workflow.action_complete(action=action, actor=colleague, note="Checklist updated.")
     return workflow.nc_implement(nc=nc, actor=owner)
+
+
+# The self-assessment fixture (a draft 2025 assessment of the test agency).
+from .assessment_world import assessment  # noqa: E402, F401

@@ -216,6 +216,27 @@ RULES = {
         agency_only(404, auditor=200, quality_manager=200, administrator=200),
         lambda w: {"pk": w.review.pk},
     ),
+    # Self-assessment: agency-wide reading, QMs run it, responsible departments assess their
+    # indicators; certifiers see none. The transparency page is public.
+    "assessment:list": Rule({**everyone(200), "certifier": 404, "unshared_certifier": 404}),
+    "assessment:trend": Rule({**everyone(200), "certifier": 404, "unshared_certifier": 404}),
+    "assessment:indicators": Rule({**everyone(200), "certifier": 404, "unshared_certifier": 404}),
+    "assessment:create": Rule({**everyone(403), "quality_manager": 200}),
+    "assessment:publication": Rule({**everyone(403), "quality_manager": 200}),
+    "assessment:indicator_edit": Rule(
+        agency_only(403, quality_manager=200), lambda w: {"pk": w.indicator.pk}
+    ),
+    "assessment:detail": Rule(agency_only(), lambda w: {"pk": w.assessment.pk}),
+    "assessment:chart": Rule(agency_only(), lambda w: {"pk": w.assessment.pk}),
+    "assessment:step": Rule(post_only(), lambda w: {"pk": w.assessment.pk, "step": "submit"}),
+    "assessment:result_edit": Rule(
+        agency_only(403, colleague=200, quality_manager=200),
+        lambda w: {"pk": w.assessment_result.pk},
+    ),
+    "transparency:index": Rule(everyone(200, anonymous=200)),
+    "transparency:agency": Rule(
+        everyone(200, anonymous=200), lambda w: {"code": w.department_a.agency.code}
+    ),
 }
 
 #: The Django admin: signed-in people without staff status are sent to the admin sign-in.
@@ -391,8 +412,27 @@ def audits_world(w):
     )
 
 
+def assessment_world(w):
+    """A draft self-assessment of department A's agency; G07 (budget) is Finance's (department A)."""
+    from audits import assessment_workflow
+
+    qm = w.people["quality_manager"]
+    w.assessment = assessment_workflow.assessment_create(
+        actor=qm, agency=w.department_a.agency, year=2025, approver=qm
+    )
+    w.assessment_result = w.assessment.results.get(indicator__code="G07")
+    w.indicator = w.assessment_result.indicator
+    assessment_workflow.transparency_update(
+        agency=w.department_a.agency,
+        actor=qm,
+        publish_self_assessment=True,
+        statement_zh="质量方针",
+        statement_en="Quality policy",
+    )
+
+
 #: Apps add their objects of department A here (packs…).
-WORLD_EXTENSIONS = [services_world, audits_world]
+WORLD_EXTENSIONS = [services_world, audits_world, assessment_world]
 
 
 def answer(client, world, persona, name, rule):

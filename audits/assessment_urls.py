@@ -1,0 +1,34 @@
+"""Routes of the self-assessment (signed-in agency people) and the public transparency page."""
+
+from django.urls import include, path
+
+from . import assessment_views as views
+
+assessment_patterns = (
+    [
+        path("", views.assessment_list, name="list"),
+        path("new/", views.assessment_create, name="create"),
+        path("trend/", views.trend, name="trend"),
+        path("indicators/", views.indicator_list, name="indicators"),
+        path("indicators/<int:pk>/edit/", views.indicator_edit, name="indicator_edit"),
+        path("publication/", views.publication, name="publication"),
+        path("<int:pk>/", views.assessment_detail, name="detail"),
+        path("<int:pk>/radar.svg", views.assessment_chart, name="chart"),
+        path("<int:pk>/<slug:step>/", views.assessment_step, name="step"),
+        path("results/<int:pk>/edit/", views.result_edit, name="result_edit"),
+    ],
+    "assessment",
+)
+
+transparency_patterns = (
+    [
+        path("", views.transparency_index, name="index"),
+        path("<str:code>/", views.transparency_page, name="agency"),
+    ],
+    "transparency",
+)
+
+urlpatterns = [
+    path("assessment/", include(assessment_patterns)),
+    path("transparency/", include(transparency_patterns)),
+]
