@@ -271,3 +271,8 @@ SERIALIZATION_MODULES = {"json-full": "qms_portal.fullprecision_json"}  # backup
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # Largest accepted upload (documents, evidence, photos), in bytes.
 QMS_UPLOAD_MAX_BYTES = env_int("QMS_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+
+# Citizen-service abuse limits per client address and hour (cache-backed; Redis in production).
+SERVICES_SUBMIT_LIMIT = env_int("SERVICES_SUBMIT_LIMIT", 10)
+SERVICES_TRACK_FAILURE_LIMIT = env_int("SERVICES_TRACK_FAILURE_LIMIT", 30)
+SERVICES_RATE_LIMIT = env_int("SERVICES_RATE_LIMIT", 20)
