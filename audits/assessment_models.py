@@ -50,6 +50,7 @@ class DataSource(models.TextChoices):
     SERVICE_ON_TIME = "service_on_time", _("Service commitments met on time (%)")
     SATISFACTION = "satisfaction", _("Citizen satisfaction (average rating 1–5)")
     OPEN_NONCONFORMITIES = "open_nonconformities", _("Open nonconformities (count)")
+    # xgettext:no-python-format
     KPI_RED_SHARE = "kpi_red_share", _("KPIs in red (% of measured KPIs)")
     DOCUMENTS_OVERDUE = "documents_overdue", _("Documents overdue for review (count)")
     ACTIONS_OVERDUE = "actions_overdue", _("Actions overdue (count)")

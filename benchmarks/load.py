@@ -93,10 +93,31 @@ def wait_until_healthy(port, timeout=60):
 
 def run_locust(port, users, seconds, classes, prefix):
     subprocess.run(
-        [str(BIN / "locust"), "-f", str(ROOT / "benchmarks" / "locustfile.py"), *classes, "--headless",
-         "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
-         "--csv", str(OUT / prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5"],
-        cwd=ROOT, check=False, timeout=seconds + 120,
+        [
+            str(BIN / "locust"),
+            "-f",
+            str(ROOT / "benchmarks" / "locustfile.py"),
+            *classes,
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            str(max(1, users // 5)),
+            "-t",
+            f"{seconds}s",
+            "--host",
+            f"http://127.0.0.1:{port}",
+            "--csv",
+            str(OUT / prefix),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            "--stop-timeout",
+            "5",
+        ],
+        cwd=ROOT,
+        check=False,
+        timeout=seconds + 120,
     )
     with open(OUT / f"{prefix}_stats.csv") as handle:
         rows = list(csv.DictReader(handle))
@@ -105,8 +126,10 @@ def run_locust(port, users, seconds, classes, prefix):
 
 def summary(row):
     requests = int(row["Request Count"])
-    return (f"{float(row['Requests/s']):8.1f} {row['50%']:>7} {row['95%']:>7} {row['99%']:>7} "
-            f"{requests:8d} {int(row['Failure Count']):7d}")
+    return (
+        f"{float(row['Requests/s']):8.1f} {row['50%']:>7} {row['95%']:>7} {row['99%']:>7} "
+        f"{requests:8d} {int(row['Failure Count']):7d}"
+    )
 
 
 def main():
@@ -127,16 +150,48 @@ def main():
     manage(env, "shell", "-c", LOAD_SERVICE)
     manage(env, "collectstatic", "--noinput", "-v", "0")
     processes = [
-        subprocess.Popen([str(BIN / "gunicorn"), "qms_portal.wsgi", "--bind", f"127.0.0.1:{port}",
-                          "--workers", str(args.workers), "--log-level", "warning"], cwd=ROOT, env=env),
-        subprocess.Popen([str(BIN / "celery"), "-A", "qms_portal", "worker", "--pool=solo", "--loglevel=WARNING",
-                          "--without-gossip", "--without-mingle", "--without-heartbeat"], cwd=ROOT, env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "qms_portal.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        ),
+        subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "qms_portal",
+                "worker",
+                "--pool=solo",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
     ]
     try:
         wait_until_healthy(port)
         baseline = run_locust(port, args.users, args.baseline_seconds, ["TrivialUser"], "baseline")
-        mix = run_locust(port, args.users, args.seconds, ["CitizenUser", "StaffUser", "QualityManagerUser"], "mix")
+        mix = run_locust(
+            port,
+            args.users,
+            args.seconds,
+            ["CitizenUser", "StaffUser", "QualityManagerUser"],
+            "mix",
+        )
     finally:
         for process in processes:
             process.terminate()
@@ -145,9 +200,15 @@ def main():
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-    print(f"\nLoad test: {args.users} users, gunicorn {args.workers} workers, PostgreSQL + Redis + Celery worker, 127.0.0.1")
-    print(f"{'':34} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'requests':>8} {'errors':>7}")
-    print(f"{'baseline (robots.txt)':34} {summary(next(r for r in baseline if r['Name'] == 'Aggregated'))}")
+    print(
+        f"\nLoad test: {args.users} users, gunicorn {args.workers} workers, PostgreSQL + Redis + Celery worker, 127.0.0.1"
+    )
+    print(
+        f"{'':34} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'requests':>8} {'errors':>7}"
+    )
+    print(
+        f"{'baseline (robots.txt)':34} {summary(next(r for r in baseline if r['Name'] == 'Aggregated'))}"
+    )
     for row in mix:
         label = "realistic mix (all)" if row["Name"] == "Aggregated" else f"  {row['Name']}"
         print(f"{label:34} {summary(row)}")

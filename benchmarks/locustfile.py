@@ -30,7 +30,11 @@ class SignedInUser(HttpUser):
         page = self.client.get("/accounts/login/", name="login form")
         self.client.post(
             "/accounts/login/",
-            {"username": self.username, "password": DEMO_PASSWORD, "csrfmiddlewaretoken": csrf_token(page)},
+            {
+                "username": self.username,
+                "password": DEMO_PASSWORD,
+                "csrfmiddlewaretoken": csrf_token(page),
+            },
             headers={"Referer": f"{self.host}/accounts/login/"},
             name="sign in",
         )
@@ -47,8 +51,11 @@ class CitizenUser(HttpUser):
         form = self.client.get("/services/s/LOAD-TEST/", name="service page")
         response = self.client.post(
             "/services/s/LOAD-TEST/",
-            {"description": "Street light out at the corner of Jianshe Road.", "address": "Jianshe Road 1",
-             "csrfmiddlewaretoken": csrf_token(form)},
+            {
+                "description": "Street light out at the corner of Jianshe Road.",
+                "address": "Jianshe Road 1",
+                "csrfmiddlewaretoken": csrf_token(form),
+            },
             headers={"Referer": f"{self.host}/services/s/LOAD-TEST/"},
             name="submit request",
         )
@@ -60,7 +67,9 @@ class CitizenUser(HttpUser):
     @task(4)
     def track(self):
         if CitizenUser.codes:
-            self.client.get(f"/services/track/{random.choice(CitizenUser.codes)}/", name="track request")
+            self.client.get(
+                f"/services/track/{random.choice(CitizenUser.codes)}/", name="track request"
+            )
 
     @task(1)
     def open311(self):
