@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from processes.models import Clause, Kpi, Measurement, Process, Risk
+from qms_portal.audit_trail import HashChainedHistory
 from qms_portal.organisation.models import Agency, Department
 
 
@@ -212,7 +213,9 @@ class Audit(models.Model):
     )
     summary = models.TextField(_("conclusion"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-    history = HistoricalRecords(m2m_fields=[processes, clauses, team, auditees])
+    history = HistoricalRecords(
+        m2m_fields=[processes, clauses, team, auditees], bases=[HashChainedHistory]
+    )
 
     objects = AuditQuerySet.as_manager()
 
@@ -373,7 +376,7 @@ class ManagementReview(models.Model):
         _("status"), max_length=8, choices=Status.choices, default=Status.DRAFT
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    history = HistoricalRecords(m2m_fields=[attendees])
+    history = HistoricalRecords(m2m_fields=[attendees], bases=[HashChainedHistory])
 
     objects = ManagementReviewQuerySet.as_manager()
 
@@ -708,7 +711,7 @@ class ReportSignature(models.Model):
     signed_at = models.DateTimeField(_("signed at"))
     fingerprint = models.CharField(max_length=64)
     digest = models.CharField(max_length=64, unique=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HashChainedHistory])
 
     class Meta:
         verbose_name = _("report signature")
