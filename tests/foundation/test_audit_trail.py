@@ -91,3 +91,12 @@ def test_concurrent_writers_keep_one_chain(settings, tmp_path, owner, department
     for thread in threads:
         thread.join(timeout=60)
     assert problems() == []
+
+
+@pytest.mark.django_db
+def test_the_demo_agency_audit_trail_is_intact(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("seed_demo", stdout=StringIO())
+    results = verify_chains()
+    assert sum(count for count, _problems in results.values()) > 50
+    assert problems() == []
