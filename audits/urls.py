@@ -30,6 +30,7 @@ urlpatterns = [
     path("nonconformities/<int:pk>/", views.nc_detail, name="nc"),
     path("nonconformities/<int:pk>/<slug:step>/", views.nc_step, name="nc_step"),
     path("actions/", views.action_list, name="action_list"),
+    path("risks/<int:pk>/actions/new/", views.risk_action_create, name="risk_action_create"),
     path("actions/<int:pk>/", views.action_detail, name="action"),
     path("reviews/", views.review_list, name="review_list"),
     path("reviews/new/", views.review_create, name="review_create"),

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -385,6 +386,34 @@ def nc_from_request(request, pk):
         _("Nonconformity %(ref)s raised and linked to the request.") % {"ref": nc.reference},
     )
     return redirect(nc)
+
+
+@login_required
+@require_POST
+def risk_action_create(request, pk):
+    """Track a risk or opportunity's treatment as an action (ISO 9001 6.1.2)."""
+    from processes.access import get_risk_for, require_edit
+
+    risk = get_risk_for(request.user, pk)
+    require_edit(request.user, risk.process)  # who may act, before what they sent
+    form = forms.ActionForm(request.POST, agency_id=risk.process.agency_id)
+    if not form.is_valid():
+        reason = "; ".join(
+            f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
+            for f, e in form.errors.items()
+        )
+        return render(
+            request,
+            "409.html",
+            {"reason": reason, "back": reverse("processes:risk_edit", args=[risk.pk])},
+            status=400,
+        )
+    try:
+        action = workflow.risk_action_create(risk=risk, actor=request.user, **form.cleaned_data)
+    except workflow.AuditRuleError as error:
+        return render(request, "409.html", {"reason": str(error)}, status=409)
+    messages.success(request, _("The treatment is tracked as an action."))
+    return redirect(action)
 
 
 def _nc_context(request, nc, **extra):

@@ -540,6 +540,8 @@ def risk_edit(request, pk):
             "risk": risk,
             "can_edit": can_edit,
             "history": risk.history.select_related("history_user")[:10],
+            # ISO 9001 6.1.2: treatments tracked as actions (audits' shared action model)
+            "treatment_actions": risk.actions.select_related("owner").order_by("due_date"),
         },
         invalid=request.method == "POST",
     )

@@ -205,6 +205,7 @@ RULES = {
     "audits:nc_from_request": Rule(post_only(), lambda w: {"pk": w.service_request.pk}),
     "audits:nc_step": Rule(post_only(), lambda w: {"pk": w.nonconformity.pk, "step": "implement"}),
     "audits:action_list": Rule(everyone(200)),
+    "audits:risk_action_create": Rule(post_only(), lambda w: {"pk": w.risk.pk}),
     "audits:action": Rule(agency_only(outsider=404), lambda w: {"pk": w.action.pk}),
     "audits:review_list": Rule(everyone(200)),
     "audits:review_create": Rule({**everyone(403), "quality_manager": 200}),
@@ -498,6 +499,8 @@ def post_expectation(name, persona):
         return {403}  # raising from a citizen request is for quality managers and auditors only
     if persona in {"stranger", "unshared_certifier"}:
         return {404}
+    if name == "audits:risk_action_create" and persona in {"outsider", "certifier"}:
+        return {403}  # they may read the risk, not treat it
     if name == "audits:audit_create" and persona == "outsider":
         return {403}  # the programme is agency-wide; planning is for quality managers
     if name.startswith(("services:request_", "audits:")) and persona in {"outsider", "certifier"}:
