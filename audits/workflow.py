@@ -518,22 +518,8 @@ def checklist_record(*, item, actor, result, evidence="", question=None, upload=
     return item
 
 
-class _removing_file_on_failure:
-    """Delete a stored upload when the change it belongs to fails: nothing half-saved."""
-
-    def __init__(self, checked):
-        self.checked = checked
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None and self.checked is not None:
-            from django.core.files.storage import default_storage
-
-            if default_storage.exists(self.checked.storage_name):
-                default_storage.delete(self.checked.storage_name)
-        return False
+#: Kept for callers in this app; the mechanism is shared by every app that stores uploads.
+_removing_file_on_failure = uploads.removing_on_failure
 
 
 # --- Signatures ----------------------------------------------------------------------------

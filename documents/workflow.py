@@ -173,24 +173,6 @@ def _store_file(revision, checked, upload):
     revision.file.save(checked.storage_name, upload, save=False)
 
 
-class _removing_file_on_failure:
-    """Delete a stored upload when the change it belongs to fails: no orphan, no half-saved record."""
-
-    def __init__(self, checked):
-        self.checked = checked
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None and self.checked is not None:
-            from django.core.files.storage import default_storage
-
-            if default_storage.exists(self.checked.storage_name):
-                default_storage.delete(self.checked.storage_name)
-        return False
-
-
 def _queue_text_extraction(revision):
     from qms_portal import outbox
 
@@ -228,7 +210,7 @@ def create_document(
     if confidentiality == Confidentiality.RESTRICTED and not restricted_to:
         raise DocumentError(_("Name the departments a restricted document is restricted to."))
     checked = check_file(upload, agency)
-    with _removing_file_on_failure(checked), transaction.atomic():
+    with uploads.removing_on_failure(checked), transaction.atomic():
         number, scheme = next_number(agency=agency, doc_type=doc_type, department=owner_department)
         document = Document(
             agency=agency,
@@ -274,7 +256,7 @@ def start_revision(*, document, actor, change_summary, upload, label=None):
             % {"department": document.owner_department.name, "number": document.number}
         )
     checked = check_file(upload, document.agency)
-    with _removing_file_on_failure(checked), transaction.atomic():
+    with uploads.removing_on_failure(checked), transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document.pk)
         if document.is_obsolete:
             raise DocumentError(
@@ -323,7 +305,7 @@ def update_draft(*, revision_id, actor, change_summary, upload=None):
         raise PermissionDenied(_("Only staff of the owner department can edit this draft."))
     if upload is not None:
         checked = check_file(upload, revision.document.agency)
-    with _removing_file_on_failure(checked), transaction.atomic():
+    with uploads.removing_on_failure(checked), transaction.atomic():
         revision = _lock(revision_id)
         if not revision.is_editable:
             raise DocumentError(

@@ -11,6 +11,7 @@ import re
 import unicodedata
 import uuid
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -215,3 +216,18 @@ def extract_text(field_file, kind_code):
     except Exception:  # a file we cannot read is still a valid upload; it is just not searchable
         return ""
     return ""
+
+
+@contextmanager
+def removing_on_failure(*checked):
+    """Delete the stored uploads if the change they belong to fails: no orphan file, no half-saved
+    record. Takes ``CheckedUpload`` objects (``None`` is skipped)."""
+    try:
+        yield
+    except BaseException:
+        from django.core.files.storage import default_storage
+
+        for upload in checked:
+            if upload is not None and default_storage.exists(upload.storage_name):
+                default_storage.delete(upload.storage_name)
+        raise

@@ -99,25 +99,6 @@ def check_photos(photos, service):
     ]
 
 
-class _removing_files_on_failure:
-    """Delete stored photos when the request they belong to fails: nothing half-saved."""
-
-    def __init__(self, checked):
-        self.names = [item.storage_name for item, _photo in checked]
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            from django.core.files.storage import default_storage
-
-            for name in self.names:
-                if default_storage.exists(name):
-                    default_storage.delete(name)
-        return False
-
-
 def submit_request(*, service, submission, channel, photos=(), api_key=None, at=None):
     """Record a citizen's request with its due date (the service commitment in working days).
 
@@ -140,7 +121,7 @@ def submit_request(*, service, submission, channel, photos=(), api_key=None, at=
         due_date=due,
         **vars(submission),
     )
-    with _removing_files_on_failure(checked), transaction.atomic():
+    with uploads.removing_on_failure(*(item for item, _photo in checked)), transaction.atomic():
         _save_with_fresh_tracking_code(request)
         for item, photo in checked:
             stored = RequestPhoto(
