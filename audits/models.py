@@ -740,3 +740,13 @@ class ReportSignature(models.Model):
     def is_intact(self):
         signed = self.audit if self.audit_id else self.review
         return self.fingerprint == signed.fingerprint() and self.digest == self.compute_digest()
+
+
+# Evidence packs have their own module; imported here so Django registers their tables.
+from .packs.models import (  # noqa: E402,F401
+    EvidencePack,
+    EvidencePackGroupObjectPermission,
+    EvidencePackUserObjectPermission,
+    PackDownload,
+    PackShare,
+)
