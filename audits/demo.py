@@ -18,6 +18,13 @@ SIGN = "lead_auditor", "auditee"
 
 
 def seed(*, agency, people, stdout):
+    _seed_audits(agency=agency, people=people, stdout=stdout)
+    from .packs import demo as packs_demo
+
+    packs_demo.seed(agency=agency, people=people, stdout=stdout)
+
+
+def _seed_audits(*, agency, people, stdout):
     if AuditProgramme.objects.filter(agency=agency).exists():
         return
     from qms_portal.organisation.management.commands.seed_demo import DEMO_PASSWORD

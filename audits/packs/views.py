@@ -78,7 +78,7 @@ def pack_detail(request, pk):
         context["shares"] = pack.shares.select_related("certifier", "shared_by", "revoked_by")
         context["downloads"] = pack.downloads.select_related("person")[:200]
         context["share_form"] = forms.ShareForm()
-    else:
+    elif request.user.is_certifier:
         context["share"] = (
             PackShare.objects.active().filter(pack=pack, certifier=request.user).first()
         )

@@ -60,9 +60,7 @@ def test_only_the_chosen_sections_are_printed(
     quality_manager, department_a, records, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        small = define(
-            quality_manager, departments=[department_a], sections=["risks", "reviews"]
-        )
+        small = define(quality_manager, departments=[department_a], sections=["risks", "reviews"])
     small.refresh_from_db()
     text = "\n".join(pdf_pages_text(small))
     assert "Risk register" in text and "Management review records" in text

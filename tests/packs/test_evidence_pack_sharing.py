@@ -69,9 +69,7 @@ def test_after_expiry_the_certifier_gets_403_at_once_and_the_sweep_takes_permiss
     assert PackShare.objects.get().history.first().history_change_reason == "expired"
 
 
-def test_after_revocation_the_certifier_gets_403(
-    client, pack, quality_manager, certifier
-):
+def test_after_revocation_the_certifier_gets_403(client, pack, quality_manager, certifier):
     granted = share(pack, quality_manager, certifier)
     client.force_login(quality_manager)
     response = client.post(reverse("audits:pack_share_revoke", args=[pack.pk, granted.pk]))
@@ -126,9 +124,7 @@ def test_only_quality_managers_share_and_only_with_certifiers(
         share(pack, quality_manager, certifier, days=0)
 
 
-def test_the_share_form_shares_and_notifies_the_certifier(
-    client, pack, quality_manager, certifier
-):
+def test_the_share_form_shares_and_notifies_the_certifier(client, pack, quality_manager, certifier):
     client.force_login(quality_manager)
     expires = (timezone.localdate() + timedelta(days=10)).isoformat()
     response = client.post(

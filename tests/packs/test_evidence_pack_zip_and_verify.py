@@ -2,7 +2,6 @@
 ``verify_pack`` naming every kind of difference."""
 
 import hashlib
-import io
 import json
 import zipfile
 
@@ -146,7 +145,9 @@ def test_the_readme_one_liner_checks_the_zip_without_the_portal(pack, tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"manifest.json sha256 {pack.manifest_sha256}" in done.stdout
     assert "all files match" in done.stdout
-    broken = rewrite(pack, tmp_path, lambda m: m.__setitem__("documents/PRO-FIN-001_revA.pdf", b"x"))
+    broken = rewrite(
+        pack, tmp_path, lambda m: m.__setitem__("documents/PRO-FIN-001_revA.pdf", b"x")
+    )
     command = one_liner.strip().replace("python3", sys.executable, 1)
     command = command.replace("EP-2026-001.zip", str(broken))
     done = subprocess.run(command, shell=True, capture_output=True, text=True, check=False)
