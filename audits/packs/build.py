@@ -128,6 +128,7 @@ class Builder:
                 manifest_sha256 = hashlib.sha256(manifest).hexdigest()
                 self.report("rendering", 50)
                 html = self.html(data, files, manifest_sha256)
+                self.rendered_html = html  # kept for benchmarks/evidence_pack.py
                 pdf, pages = rendering.render_pdf(
                     html, identifier=manifest_sha256[:32], fetcher=self.fetcher
                 )

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from documents import workflow as document_workflow
 from documents.models import Document, DocumentUserObjectPermission
 from qms_portal import outbox
 from qms_portal.organisation.models import Person
@@ -256,7 +257,7 @@ def pack_share(*, pack, actor, certifier, expires_on):
     _save(share, actor=actor, reason="shared")
     assign_perm("audits.view_evidencepack", certifier, pack)
     for document in Document.objects.filter(pk__in=granted).order_by("pk"):
-        assign_perm("documents.view_document", certifier, document)
+        document_workflow.share_with_certifier(document=document, certifier=certifier, actor=actor)
     notify(
         recipient=certifier,
         key=f"pack-shared:{share.pk}",
