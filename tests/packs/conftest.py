@@ -75,7 +75,8 @@ def records(owner, colleague, quality_manager, auditor, department_a):
         auditees=[owner],
     )
     nc = raise_nc(quality_manager, department=department_a, owner=owner)
-    nc.clause = Clause.objects.get(number="8.5.1")
+    # The clause catalogue is a data migration; transactional tests may have flushed it.
+    nc.clause = Clause.objects.filter(number="8.5.1").first()
     nc.save()
     audit_workflow.review_create(
         actor=quality_manager,
