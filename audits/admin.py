@@ -146,3 +146,48 @@ class AssessmentSignatureAdmin(SimpleHistoryAdmin):
 @admin.register(TransparencySettings)
 class TransparencySettingsAdmin(SimpleHistoryAdmin):
     list_display = ["agency", "publish_self_assessment"]
+
+
+# --- Evidence packs: read in the admin; built, shared and revoked from the pack pages ---------
+
+from .packs.models import EvidencePack, PackDownload, PackShare  # noqa: E402
+
+
+class PackShareInline(admin.TabularInline):
+    model = PackShare
+    extra = 0
+    fields = ["certifier", "shared_at", "expires_at", "revoked_at", "ended_at"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(EvidencePack)
+class EvidencePackAdmin(SimpleHistoryAdmin):
+    list_display = ["reference", "title", "agency", "status", "period_start", "period_end"]
+    list_filter = ["agency", "status"]
+    search_fields = ["reference", "title"]
+    readonly_fields = [f.name for f in EvidencePack._meta.concrete_fields]
+    inlines = [PackShareInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PackDownload)
+class PackDownloadAdmin(admin.ModelAdmin):
+    list_display = ["pack", "person", "downloaded_at", "client_address"]
+    list_filter = ["pack__agency"]
+    readonly_fields = [
+        "pack",
+        "person",
+        "downloaded_at",
+        "client_address",
+        "user_agent",
+        "zip_sha256",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

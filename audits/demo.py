@@ -18,14 +18,17 @@ SIGN = "lead_auditor", "auditee"
 
 
 def seed(*, agency, people, stdout):
-    if not AuditProgramme.objects.filter(agency=agency).exists():
-        _seed_audits(agency=agency, people=people, stdout=stdout)
+    _seed_audits(agency=agency, people=people, stdout=stdout)
     from . import assessment_demo
+    from .packs import demo as packs_demo
 
     assessment_demo.seed(agency=agency, people=people, stdout=stdout)
+    packs_demo.seed(agency=agency, people=people, stdout=stdout)
 
 
 def _seed_audits(*, agency, people, stdout):
+    if AuditProgramme.objects.filter(agency=agency).exists():
+        return
     from qms_portal.organisation.management.commands.seed_demo import DEMO_PASSWORD
 
     qm = people["qm.li"]

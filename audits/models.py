@@ -762,3 +762,12 @@ from .assessment_models import (  # noqa: E402, F401
     SelfAssessment,
     TransparencySettings,
 )
+
+# Evidence packs have their own module; imported here so Django registers their tables.
+from .packs.models import (  # noqa: E402,F401
+    EvidencePack,
+    EvidencePackGroupObjectPermission,
+    EvidencePackUserObjectPermission,
+    PackDownload,
+    PackShare,
+)

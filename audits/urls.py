@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views
+from .packs import views as pack_views
 
 app_name = "audits"
 
@@ -36,4 +37,15 @@ urlpatterns = [
     path("reviews/new/", views.review_create, name="review_create"),
     path("reviews/<int:pk>/", views.review_detail, name="review"),
     path("reviews/<int:pk>/minutes.pdf", views.review_minutes_pdf, name="review_pdf"),
+    path("packs/", pack_views.pack_list, name="pack_list"),
+    path("packs/new/", pack_views.pack_create, name="pack_create"),
+    path("packs/<int:pk>/", pack_views.pack_detail, name="pack"),
+    path("packs/<int:pk>/build/", pack_views.pack_build, name="pack_build"),
+    path("packs/<int:pk>/share/", pack_views.pack_share, name="pack_share"),
+    path(
+        "packs/<int:pk>/shares/<int:share_pk>/revoke/",
+        pack_views.pack_share_revoke,
+        name="pack_share_revoke",
+    ),
+    path("packs/<int:pk>/download/", pack_views.pack_download, name="pack_download"),
 ]

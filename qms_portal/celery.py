@@ -48,4 +48,8 @@ app.conf.beat_schedule = {
         "task": "audits.tasks.remind_overdue_actions",
         "schedule": crontab(hour=7, minute=45),
     },
+    "audits-expire-evidence-pack-shares": {
+        "task": "audits.tasks.expire_evidence_pack_shares",
+        "schedule": crontab(minute="*/15"),
+    },
 }

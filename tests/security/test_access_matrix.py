@@ -238,6 +238,31 @@ RULES = {
     "transparency:agency": Rule(
         everyone(200, anonymous=200), lambda w: {"code": w.department_a.agency.code}
     ),
+    # Evidence packs: quality managers (and administrators, read-only) of the agency; a certifier
+    # sees the packs shared with them (403 once expired or revoked, see tests/packs/).
+    "audits:pack_list": Rule(
+        {
+            **everyone(403),
+            "quality_manager": 200,
+            "administrator": 200,
+            "certifier": 200,
+            "unshared_certifier": 200,
+        }
+    ),
+    "audits:pack_create": Rule({**everyone(403), "quality_manager": 200}),
+    "audits:pack": Rule(
+        agency_only(404, quality_manager=200, administrator=200, certifier=200),
+        lambda w: {"pk": w.pack.pk},
+    ),
+    "audits:pack_download": Rule(
+        agency_only(404, quality_manager=200, administrator=200, certifier=200),
+        lambda w: {"pk": w.pack.pk},
+    ),
+    "audits:pack_build": Rule(post_only(), lambda w: {"pk": w.pack.pk}),
+    "audits:pack_share": Rule(post_only(), lambda w: {"pk": w.pack.pk}),
+    "audits:pack_share_revoke": Rule(
+        post_only(), lambda w: {"pk": w.pack.pk, "share_pk": w.pack_share.pk}
+    ),
 }
 
 #: The Django admin: signed-in people without staff status are sent to the admin sign-in.
@@ -432,8 +457,37 @@ def assessment_world(w):
     )
 
 
+def packs_world(w):
+    """A built evidence pack of department A, shared with ``certifier`` (not the unshared one)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audits.packs import tasks as pack_tasks
+    from audits.packs import workflow as pack_workflow
+
+    qm = w.people["quality_manager"]
+    w.pack = pack_workflow.pack_define(
+        actor=qm,
+        agency=w.department_a.agency,
+        title="Certification 2026",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        departments=[w.department_a],
+        sections=["documents", "nonconformities"],
+    )
+    pack_tasks.run_build(w.pack.pk, w.pack.build_number, qm.pk)  # the outbox runs after commit
+    w.pack.refresh_from_db()
+    w.pack_share = pack_workflow.pack_share(
+        pack=w.pack,
+        actor=qm,
+        certifier=w.people["certifier"],
+        expires_on=timezone.localdate() + timedelta(days=30),
+    )
+
+
 #: Apps add their objects of department A here (packs…).
-WORLD_EXTENSIONS = [services_world, audits_world, assessment_world]
+WORLD_EXTENSIONS = [services_world, audits_world, assessment_world, packs_world]
 
 
 def answer(client, world, persona, name, rule):
@@ -501,6 +555,8 @@ def post_expectation(name, persona):
         return {404}
     if name == "audits:risk_action_create" and persona in {"outsider", "certifier"}:
         return {403}  # they may read the risk, not treat it
+    if name.startswith("audits:pack") and persona == "certifier":
+        return {403}  # the pack is shared with them: they see it, but may not manage it
     if name == "audits:audit_create" and persona == "outsider":
         return {403}  # the programme is agency-wide; planning is for quality managers
     if name.startswith(("services:request_", "audits:")) and persona in {"outsider", "certifier"}:

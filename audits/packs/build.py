@@ -1,0 +1,258 @@
+"""Building a pack's files: gather, collect document files, write the manifest, render the PDF
+(which prints the manifest's hash), write the ZIP under a temporary name and rename it.
+
+The output depends only on the pack's definition and the records: entries in a fixed order, ZIP
+timestamps and PDF metadata taken from the definition, never from the clock. A build that fails
+or runs out of time leaves no file behind.
+"""
+
+import hashlib
+import json
+import os
+import re
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from qms_portal import uploads
+
+from . import content, rendering
+from .models import ALL_SECTIONS, Section
+
+MANIFEST = "manifest.json"
+CHECKSUMS = "SHA256SUMS"
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+CHUNK = 1024 * 1024
+
+
+class PackBuildError(Exception):
+    """The build cannot finish; the message says why and what to do."""
+
+
+class PackBuildTimeout(PackBuildError):
+    pass
+
+
+@dataclass
+class BuiltPack:
+    zip_path: str  # relative to MEDIA_ROOT
+    zip_sha256: str
+    pdf_sha256: str
+    manifest_sha256: str
+    page_count: int
+    file_count: int
+
+
+def packs_root():
+    return Path(settings.MEDIA_ROOT) / "evidence-packs"
+
+
+def pack_directory(pack):
+    return packs_root() / str(pack.pk)
+
+
+def zip_date_time(pack):
+    """ZIP entry timestamps: the moment the pack was defined (never the build time)."""
+    local = timezone.localtime(pack.defined_at)
+    return (max(local.year, 1980), local.month, local.day, local.hour, local.minute, local.second)
+
+
+def _entry(pack, name):
+    info = zipfile.ZipInfo(name, date_time=zip_date_time(pack))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    info.create_system = 3  # unix, whatever the building machine
+    return info
+
+
+def archive_name(revision):
+    """``documents/PRO-FIN-003_revB.pdf``: number and label, extension of the stored kind."""
+    kind = uploads.KINDS_BY_CODE.get(revision.file_kind)
+    extension = kind.extensions[0] if kind else "bin"
+    stem = SAFE_NAME.sub("_", f"{revision.document.number}_rev{revision.label}")
+    return f"documents/{stem}.{extension}"
+
+
+class Builder:
+    """One build of one pack. ``report(stage, progress)`` is called as it goes."""
+
+    def __init__(self, pack, *, report=lambda stage, progress: None, seconds=None):
+        from .models import pack_build_seconds
+
+        self.pack = pack
+        self.report = report
+        self.deadline = time.monotonic() + (pack_build_seconds() if seconds is None else seconds)
+        self.fetcher = rendering.PortalOnlyFetcher()
+
+    def check_time(self):
+        if time.monotonic() > self.deadline:
+            raise PackBuildTimeout(
+                _(
+                    "The build took longer than the time limit. Narrow the scope or the period, "
+                    "or ask the administrator to raise QMS_PACK_BUILD_SECONDS, then retry."
+                )
+            )
+
+    def run(self):
+        directory = pack_directory(self.pack)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob(".*.partial-*"):  # left by a worker killed mid-build
+            stale.unlink(missing_ok=True)
+        final = directory / self.pack.zip_name
+        partial = directory / f".{self.pack.zip_name}.partial-{uuid.uuid4().hex}"
+        try:
+            result = self._write(partial)
+            self.check_time()
+            os.replace(partial, final)
+        finally:
+            partial.unlink(missing_ok=True)
+        result.zip_path = str(final.relative_to(Path(settings.MEDIA_ROOT)))
+        return result
+
+    def _write(self, partial):
+        with translation.override(self.pack.language):
+            self.report("gathering", 5)
+            data = content.gather(self.pack)
+            self.check_time()
+            revisions = content.files_to_include(data)
+            with zipfile.ZipFile(partial, "w") as archive:
+                files = self._add_documents(archive, revisions)
+                manifest = manifest_bytes(self.pack, files)
+                manifest_sha256 = hashlib.sha256(manifest).hexdigest()
+                self.report("rendering", 50)
+                html = self.html(data, files, manifest_sha256)
+                self.rendered_html = html  # kept for benchmarks/evidence_pack.py
+                pdf, pages = rendering.render_pdf(
+                    html, identifier=manifest_sha256[:32], fetcher=self.fetcher
+                )
+                self.check_time()
+                self.report("packing", 90)
+                pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+                archive.writestr(_entry(self.pack, MANIFEST), manifest)
+                archive.writestr(_entry(self.pack, self.pack.pdf_name), pdf)
+                sums = checksums(
+                    files
+                    + [
+                        {"path": MANIFEST, "sha256": manifest_sha256},
+                        {"path": self.pack.pdf_name, "sha256": pdf_sha256},
+                    ]
+                )
+                archive.writestr(_entry(self.pack, CHECKSUMS), sums)
+        return BuiltPack(
+            zip_path="",
+            zip_sha256=_sha256_of_path(partial),
+            pdf_sha256=pdf_sha256,
+            manifest_sha256=manifest_sha256,
+            page_count=pages,
+            file_count=len(files) + 3,
+        )
+
+    def _add_documents(self, archive, revisions):
+        """Copy each effective revision's file into the ZIP, checking it against its recorded
+        SHA-256 on the way (a file changed on the server stops the build)."""
+        self.report("files", 10)
+        files = []
+        for n, revision in enumerate(revisions, start=1):
+            name = archive_name(revision)
+            digest, size = hashlib.sha256(), 0
+            try:
+                with (
+                    revision.file.open("rb") as source,
+                    archive.open(_entry(self.pack, name), "w") as target,
+                ):
+                    while chunk := source.read(CHUNK):
+                        digest.update(chunk)
+                        size += len(chunk)
+                        target.write(chunk)
+            except FileNotFoundError as error:
+                raise PackBuildError(
+                    _("The file of %(revision)s is missing on the server; restore it and retry.")
+                    % {"revision": revision}
+                ) from error
+            if digest.hexdigest() != revision.sha256:
+                raise PackBuildError(
+                    _(
+                        "The file of %(revision)s no longer matches the SHA-256 recorded at upload; "
+                        "restore it from the backup and retry."
+                    )
+                    % {"revision": revision}
+                )
+            files.append(
+                {
+                    "path": name,
+                    "sha256": revision.sha256,
+                    "size": size,
+                    "document": revision.document.number,
+                    "revision": revision.label,
+                    "title": revision.document.title,
+                }
+            )
+            if n % 25 == 0:
+                self.check_time()
+                self.report("files", 10 + int(40 * n / len(revisions)))
+        return files
+
+    def html(self, data, files, manifest_sha256):
+        pack = self.pack
+        chosen = [Section(code) for code in ALL_SECTIONS if code in pack.sections]
+        toc = [("section-matrix", _("Clause-to-evidence matrix"))]
+        toc += [(f"section-{s.value}", s.label) for s in chosen]
+        toc += [("section-manifest", _("Files in this pack"))]
+        return render_to_string(
+            "audits/pdf/evidence_pack.html",
+            {
+                "pack": pack,
+                "data": data,
+                "sections": [s.value for s in chosen],
+                "toc": toc,
+                "files": files,
+                "manifest_sha256": manifest_sha256,
+                "manifest_name": MANIFEST,
+                "checksums_name": CHECKSUMS,
+                "clauses": list(pack.clauses.order_by("sort_key")),
+                "gaps": [row for row in data["matrix"] if row.is_gap],
+                "created": timezone.localtime(pack.defined_at).isoformat(timespec="seconds"),
+            },
+        )
+
+
+def manifest_bytes(pack, files):
+    """The manifest: every file of the ZIP except itself, the report (which prints this file's
+    hash) and SHA256SUMS (which lists both). Stable bytes: sorted keys, fixed order."""
+    manifest = {
+        "pack": pack.reference,
+        "title": pack.title,
+        "agency": pack.agency.name,
+        "period": {"from": pack.period_start.isoformat(), "to": pack.period_end.isoformat()},
+        "defined_at": timezone.localtime(pack.defined_at).isoformat(timespec="seconds"),
+        "algorithm": "sha256",
+        "files": sorted(files, key=lambda f: f["path"]),
+        "report": {
+            "path": pack.pdf_name,
+            "note": "The report prints the SHA-256 of this manifest; the report's own SHA-256 "
+            f"is listed in {CHECKSUMS} together with this manifest's.",
+        },
+        "checksums": CHECKSUMS,
+    }
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def checksums(entries):
+    """``sha256sum -c`` format, sorted by path."""
+    lines = [f"{e['sha256']}  {e['path']}\n" for e in sorted(entries, key=lambda e: e["path"])]
+    return "".join(lines).encode()
+
+
+def _sha256_of_path(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,332 @@
+"""Every change to an evidence pack.
+
+Build::
+
+    queued ──claimed by the task──► building ──► ready
+       ▲                               └──────► failed ──retry──┘   (ready ──rebuild──► queued)
+
+Sharing: the quality manager shares a ready pack with a certifier until a date (guardian
+``view_evidencepack`` on the pack, ``view_document`` on its documents); revoking, or the expiry
+sweep, takes both back. Each function checks who may act, locks the row, records history with a
+reason and queues follow-up work on commit (through the outbox).
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from documents import workflow as document_workflow
+from documents.models import Document, DocumentUserObjectPermission
+from qms_portal import outbox
+from qms_portal.organisation.models import Person
+from qms_portal.organisation.notifications import notify
+
+from ..workflow import _next_reference, is_quality_manager_of  # noqa: F401 (used by views)
+from .models import (
+    ALL_SECTIONS,
+    DEFAULT_CLAUSES,
+    EvidencePack,
+    PackDownload,
+    PackShare,
+    pack_build_seconds,
+)
+
+BUILD_TASK = "audits.tasks.build_evidence_pack"
+ST = EvidencePack.Status
+
+
+class PackRuleError(Exception):
+    """A change that breaks a rule; the message says what to do instead."""
+
+
+def _save(instance, *, actor, reason):
+    instance._history_user = actor
+    instance._change_reason = reason
+    instance.save()
+
+
+def require_pack_manager(person, agency_id):
+    if not is_quality_manager_of(person, agency_id):
+        raise PermissionDenied(_("Only a quality manager can prepare and share evidence packs."))
+
+
+def can_manage(person, pack):
+    return is_quality_manager_of(person, pack.agency_id)
+
+
+# --- Definition and build ------------------------------------------------------------------
+
+
+@transaction.atomic
+def pack_define(
+    *,
+    actor,
+    agency,
+    title,
+    period_start,
+    period_end,
+    departments=(),
+    clauses=None,
+    sections=None,
+    language="en",
+):
+    """Record a pack definition and queue its first build."""
+    from processes.models import Clause
+
+    require_pack_manager(actor, agency.pk)
+    if period_end < period_start:
+        raise PackRuleError(_("The period ends before it starts; put the dates in order."))
+    for department in departments:
+        if department.agency_id != agency.pk:
+            raise PackRuleError(_("Choose departments of your own agency."))
+    sections = [s for s in ALL_SECTIONS if s in (sections or ALL_SECTIONS)]
+    if not sections:
+        raise PackRuleError(_("Choose at least one section."))
+    clauses = list(clauses) if clauses else list(Clause.objects.filter(number__in=DEFAULT_CLAUSES))
+    pack = EvidencePack(
+        agency=agency,
+        reference=_next_reference(EvidencePack, agency, "EP", period_end.year),
+        title=title,
+        period_start=period_start,
+        period_end=period_end,
+        sections=sections,
+        language=language,
+        defined_by=actor,
+        defined_at=timezone.now().replace(microsecond=0),
+    )
+    _save(pack, actor=actor, reason="defined")
+    pack.departments.set(departments)
+    pack.clauses.set(clauses)
+    _queue_build(pack, actor=actor, reason="first build queued")
+    return pack
+
+
+def _queue_build(pack, *, actor, reason):
+    pack.status, pack.stage, pack.progress, pack.error = ST.QUEUED, "waiting", 0, ""
+    pack.build_number += 1
+    _save(pack, actor=actor, reason=reason)
+    outbox.enqueue(BUILD_TASK, pack.pk, pack.build_number, actor.pk)
+
+
+@transaction.atomic
+def pack_rebuild(*, pack, actor):
+    """Build again: after a failure (retry) or to refresh a ready pack with newer records."""
+    require_pack_manager(actor, pack.agency_id)
+    pack = EvidencePack.objects.select_for_update().get(pk=pack.pk)
+    if pack.status in (ST.QUEUED, ST.BUILDING) and not _is_stalled(pack):
+        raise PackRuleError(_("%(ref)s is being built; wait for it to finish.") % {"ref": pack})
+    reason = "retry after failure" if pack.status == ST.FAILED else "rebuild"
+    _queue_build(pack, actor=actor, reason=reason)
+    return pack
+
+
+def _is_stalled(pack, now=None):
+    """A build whose worker died: still 'building' well past the time limit."""
+    limit = timedelta(seconds=pack_build_seconds() + 120)
+    started = pack.build_started_at
+    return pack.status == ST.BUILDING and started and (now or timezone.now()) - started > limit
+
+
+def claim_build(pack_id, build_number):
+    """Mark the build as started; False when another worker has it or a newer build replaced it."""
+    # history-exempt: claiming a build (the status change is recorded by finish/fail below)
+    claimed = EvidencePack.objects.filter(
+        pk=pack_id, build_number=build_number, status=ST.QUEUED
+    ).update(status=ST.BUILDING, stage="gathering", progress=1, build_started_at=timezone.now())
+    return claimed == 1
+
+
+def report_progress(pack_id, build_number, stage, progress):
+    """Stage and percentage for the page that watches the build."""
+    # history-exempt: build progress bookkeeping, rewritten many times per build
+    EvidencePack.objects.filter(pk=pack_id, build_number=build_number, status=ST.BUILDING).update(
+        stage=stage, progress=progress
+    )
+
+
+@transaction.atomic
+def build_finished(*, pack_id, build_number, result, actor):
+    pack = EvidencePack.objects.select_for_update().get(pk=pack_id)
+    if pack.build_number != build_number:
+        return pack
+    pack.status, pack.stage, pack.progress, pack.error = ST.READY, "done", 100, ""
+    pack.built_at = timezone.now()
+    for name in ("zip_path", "zip_sha256", "pdf_sha256", "manifest_sha256", "page_count"):
+        setattr(pack, name, getattr(result, name))
+    pack.file_count = result.file_count
+    _save(pack, actor=actor, reason=f"built (build {build_number})")
+    if actor is not None:
+        notify(
+            recipient=actor,
+            key=f"pack-ready:{pack.pk}:{build_number}",
+            subject=_("Evidence pack %(ref)s is ready") % {"ref": pack.reference},
+            url=pack.get_absolute_url(),
+        )
+    return pack
+
+
+@transaction.atomic
+def build_failed(*, pack_id, build_number, error, actor):
+    pack = EvidencePack.objects.select_for_update().get(pk=pack_id)
+    if pack.build_number != build_number:
+        return pack
+    pack.status, pack.error = ST.FAILED, str(error)[:2000]
+    _save(pack, actor=actor, reason=f"build {build_number} failed")
+    if actor is not None:
+        notify(
+            recipient=actor,
+            key=f"pack-failed:{pack.pk}:{build_number}",
+            subject=_("Evidence pack %(ref)s could not be built") % {"ref": pack.reference},
+            body=pack.error,
+            url=pack.get_absolute_url(),
+        )
+    return pack
+
+
+def fail_stalled_builds(now=None):
+    """Builds whose worker was killed (hard time limit, crash) are marked failed, so they can be
+    retried. Returns how many."""
+    count = 0
+    for pack in EvidencePack.objects.filter(status=ST.BUILDING).order_by("pk"):
+        if _is_stalled(pack, now):
+            build_failed(
+                pack_id=pack.pk,
+                build_number=pack.build_number,
+                error=_("The build stopped without finishing (time limit or worker restart)."),
+                actor=None,
+            )
+            count += 1
+    return count
+
+
+# --- Sharing -------------------------------------------------------------------------------
+
+
+def _end_of_day(day):
+    return datetime.combine(day, time.max, tzinfo=timezone.get_current_timezone())
+
+
+def _documents_of(pack):
+    """Documents whose files are in the built pack (read from its manifest)."""
+    import json
+    import zipfile
+    from pathlib import Path
+
+    from django.conf import settings
+
+    with zipfile.ZipFile(Path(settings.MEDIA_ROOT) / pack.zip_path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    numbers = sorted({entry["document"] for entry in manifest["files"] if entry.get("document")})
+    return list(Document.objects.filter(agency_id=pack.agency_id, number__in=numbers))
+
+
+@transaction.atomic
+def pack_share(*, pack, actor, certifier, expires_on):
+    """Share ``pack`` with ``certifier`` until the end of ``expires_on``."""
+    require_pack_manager(actor, pack.agency_id)
+    pack = EvidencePack.objects.select_for_update().get(pk=pack.pk)
+    if not (isinstance(certifier, Person) and certifier.is_certifier and certifier.is_active):
+        raise PackRuleError(_("Packs can be shared with active certifier accounts only."))
+    if pack.status != ST.READY:
+        raise PackRuleError(_("Share the pack once it is built."))
+    if expires_on <= timezone.localdate():
+        raise PackRuleError(_("Choose an expiry date after today."))
+    if PackShare.objects.active().filter(pack=pack, certifier=certifier).exists():
+        raise PackRuleError(
+            _("%(name)s already has this pack; revoke that share first to change its expiry.")
+            % {"name": certifier.display_name}
+        )
+    documents = _documents_of(pack)
+    already = set(
+        DocumentUserObjectPermission.objects.filter(
+            user=certifier, permission__codename="view_document"
+        ).values_list("content_object_id", flat=True)
+    )
+    granted = sorted(d.pk for d in documents if d.pk not in already)
+    share = PackShare(
+        pack=pack,
+        certifier=certifier,
+        expires_at=_end_of_day(expires_on),
+        shared_by=actor,
+        granted_document_ids=granted,
+    )
+    _save(share, actor=actor, reason="shared")
+    assign_perm("audits.view_evidencepack", certifier, pack)
+    for document in Document.objects.filter(pk__in=granted).order_by("pk"):
+        document_workflow.share_with_certifier(document=document, certifier=certifier, actor=actor)
+    notify(
+        recipient=certifier,
+        key=f"pack-shared:{share.pk}",
+        subject=_("Evidence pack %(ref)s shared with you until %(date)s")
+        % {"ref": pack.reference, "date": expires_on.isoformat()},
+        url=pack.get_absolute_url(),
+        actor=actor,
+    )
+    return share
+
+
+def _take_back(share):
+    """Remove what the share granted, keeping what another share in force still grants."""
+    others = PackShare.objects.active().filter(certifier=share.certifier).exclude(pk=share.pk)
+    still_granted = set()
+    for other in others:
+        still_granted.update(other.granted_document_ids)
+    if not others.filter(pack=share.pack).exists():
+        remove_perm("audits.view_evidencepack", share.certifier, share.pack)
+    ids = [pk for pk in share.granted_document_ids if pk not in still_granted]
+    for document in Document.objects.filter(pk__in=ids).order_by("pk"):
+        remove_perm("documents.view_document", share.certifier, document)
+    share.ended_at = timezone.now()
+
+
+@transaction.atomic
+def share_revoke(*, share, actor):
+    require_pack_manager(actor, share.pack.agency_id)
+    share = (
+        PackShare.objects.select_for_update().select_related("pack", "certifier").get(pk=share.pk)
+    )
+    if share.revoked_at:
+        return share
+    share.revoked_at, share.revoked_by = timezone.now(), actor
+    _take_back(share)
+    _save(share, actor=actor, reason="revoked")
+    return share
+
+
+def expire_shares(now=None):
+    """Beat: take back the permissions of shares past their expiry. Safe to run twice."""
+    count = 0
+    for share_id in PackShare.objects.lapsed_with_permissions(now).values_list("pk", flat=True):
+        with transaction.atomic():
+            share = (
+                PackShare.objects.select_for_update()
+                .select_related("pack", "certifier")
+                .filter(pk=share_id, ended_at__isnull=True)
+                .first()
+            )
+            if share is None:
+                continue
+            _take_back(share)
+            _save(share, actor=None, reason="expired")
+            count += 1
+    return count
+
+
+# --- Downloads -----------------------------------------------------------------------------
+
+
+def record_download(*, pack, person, client_address, user_agent=""):
+    """Every download is logged: who, when, from which address, which bytes."""
+    if client_address in ("", "unknown"):
+        client_address = None
+    return PackDownload.objects.create(
+        pack=pack,
+        person=person,
+        client_address=client_address,
+        user_agent=user_agent[:300],
+        zip_sha256=pack.zip_sha256,
+    )
