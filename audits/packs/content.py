@@ -28,6 +28,7 @@ SECTION_CLAUSES = {
     Section.REVIEWS: ["9.3"],
     Section.SERVICES: ["8.2.1", "9.1.2"],
     Section.ACKNOWLEDGEMENTS: ["7.3"],
+    Section.ASSESSMENT: ["4.1", "9.1.3"],
 }
 MATRIX_ITEMS_SHOWN = 12
 
@@ -277,6 +278,10 @@ def gather(pack):
         data["services"] = _services(pack, departments)
     if Section.ACKNOWLEDGEMENTS in sections:
         data["acknowledgements"] = _acknowledgements(documents)
+    if Section.ASSESSMENT in sections:
+        from audits.assessment_results import pack_section
+
+        data["assessment"] = pack_section(pack.agency, pack.period_start, pack.period_end)
     data["matrix"] = clause_matrix(pack, data)
     return data
 
@@ -342,6 +347,7 @@ def _section_has_records(section, data):
         Section.REVIEWS: data.get("reviews"),
         Section.SERVICES: data.get("services", {}).get("rows"),
         Section.ACKNOWLEDGEMENTS: data.get("acknowledgements"),
+        Section.ASSESSMENT: data.get("assessment", {}).get("data"),
     }[section]
     return bool(value)
 

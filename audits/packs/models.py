@@ -27,6 +27,7 @@ class Section(models.TextChoices):
     REVIEWS = "reviews", _("Management review records")
     SERVICES = "services", _("Citizen service performance")
     ACKNOWLEDGEMENTS = "acknowledgements", _("Read-and-acknowledge records")
+    ASSESSMENT = "assessment", _("Local-government self-assessment")
 
 
 ALL_SECTIONS = [section.value for section in Section]
