@@ -16,12 +16,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps as django_apps
 from django.core.management import call_command
-
-# Playwright's sync API runs an event loop in this thread; Django would take that for async code.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
-
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect, sync_playwright
 
 load_clause_catalogue = importlib.import_module(
     "processes.migrations.0002_iso9001_clause_catalogue"
@@ -64,6 +59,12 @@ UNLABELLED_FIELDS_JS = """
 """
 
 
+def pytest_configure(config):
+    """Serve the portal on 127.0.0.1 (pytest-django's live server listens on localhost)."""
+    if not config.getvalue("liveserver"):
+        config.option.liveserver = "127.0.0.1"
+
+
 def pytest_collection_modifyitems(items):
     """Everything under tests/e2e is a browser journey."""
     for item in items:
@@ -71,12 +72,27 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    """One Chromium for a journey module.
+
+    Playwright's sync API keeps an event loop running in this thread, which Django takes for
+    async code; allow Django's synchronous calls while it runs. Module scope ends the loop (and
+    the allowance) before tests of other modules, and never leaks it into their subprocesses
+    (``manage.py check --deploy`` refuses it).
+    """
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield launched
+            launched.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(params=LANGUAGES)
@@ -92,7 +108,6 @@ def portal(
     settings,
     tmp_path,
     browser,
-    language,
 ):
     """The demo portal on a live server, and a way to open browser sessions on it.
 
@@ -111,7 +126,8 @@ def portal(
     shots.mkdir(parents=True, exist_ok=True)
     for old in shots.glob("*.png"):
         old.unlink()
-    portal = Portal(live_server.url, browser, language, shots)
+    assert live_server.url.startswith("http://127.0.0.1:"), live_server.url
+    portal = Portal(live_server.url, browser, shots)
     yield portal
     portal.close()
 
@@ -119,10 +135,9 @@ def portal(
 class Portal:
     """The live portal, with one browser context per person taking part in a journey."""
 
-    def __init__(self, url, browser, language, shots):
+    def __init__(self, url, browser, shots):
         self.url = url.rstrip("/")
         self.browser = browser
-        self.language = language
         self.shots = shots
         self.contexts = []
         self.step = 0
@@ -187,6 +202,7 @@ class Visitor:
         with self.page.expect_navigation():
             switcher.locator("button[type=submit]").click()
         expect(self.page.locator("html")).to_have_attribute("lang", code)
+        expect(switcher.locator("select[name=language]")).to_have_value(code)
         self.arrived()
 
     def submit(self, button, shot=None):
