@@ -1,7 +1,8 @@
 """Browser journeys: Playwright driving Debian's Chromium against the portal on a live server.
 
-Every test gets the demo agency (``seed_demo``) in a fresh database, a live server on 127.0.0.1
-and one browser; each person in a journey gets their own browser context (their own cookies).
+Each journey module gets the demo agency (``seed_demo``) once, for its English and its zh-Hans
+run, served on 127.0.0.1 by a live server thread, and one Chromium; each person in a journey gets
+their own browser context (their own cookies).
 The helpers here also check basic accessibility on every page a journey visits: a non-empty page
 title, a label on every visible form field, and the main form submitted from the keyboard.
 Screenshots land in ``test-artifacts/e2e/`` (git-ignored), named after the test and the step.
@@ -16,7 +17,9 @@ from pathlib import Path
 import pytest
 from django.apps import apps as django_apps
 from django.core.management import call_command
+from django.test import override_settings
 from playwright.sync_api import expect, sync_playwright
+from pytest_django.live_server_helper import LiveServer
 
 load_clause_catalogue = importlib.import_module(
     "processes.migrations.0002_iso9001_clause_catalogue"
@@ -59,12 +62,6 @@ UNLABELLED_FIELDS_JS = """
 """
 
 
-def pytest_configure(config):
-    """Serve the portal on 127.0.0.1 (pytest-django's live server listens on localhost)."""
-    if not config.getvalue("liveserver"):
-        config.option.liveserver = "127.0.0.1"
-
-
 def pytest_collection_modifyitems(items):
     """Everything under tests/e2e is a browser journey."""
     for item in items:
@@ -101,33 +98,60 @@ def language(request):
 
 
 @pytest.fixture
-def portal(
-    request,
-    transactional_db,
-    live_server,
-    settings,
-    tmp_path,
-    browser,
-):
-    """The demo portal on a live server, and a way to open browser sessions on it.
+def transactional_db(django_db_setup, django_db_blocker):
+    """Database access for a journey, replacing pytest-django's ``transactional_db`` here.
 
-    The server needs committed data, so the database is emptied after each test. Emptying it
-    re-creates the role groups (post_migrate) but not the ISO 9001 clauses, which a data
-    migration loads: load them again (idempotent) before seeding.
+    The journeys share committed data with the live server thread: seeded once per module for
+    both languages, emptied after the module (``demo_portal``), not after every test. Keeping the
+    name makes pytest-django set up the test database and run the journeys with the other
+    transactional tests.
     """
-    settings.SESSION_COOKIE_SECURE = False  # plain http on 127.0.0.1: keep the cookies
-    settings.CSRF_COOKIE_SECURE = False
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SECURE_HSTS_SECONDS = 0
-    settings.MEDIA_ROOT = tmp_path / "media"
-    load_clause_catalogue(django_apps, None)
-    call_command("seed_demo", stdout=StringIO())
+    with django_db_blocker.unblock():
+        yield
+
+
+@pytest.fixture(scope="session")
+def portal_server(django_db_setup, django_db_blocker):
+    """The portal served on 127.0.0.1 by a thread of this process (pytest-django's live server)."""
+    with django_db_blocker.unblock():
+        server = LiveServer("127.0.0.1")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def demo_portal(portal_server, django_db_blocker, browser, tmp_path_factory):
+    """The demo agency on the live server, seeded once per journey module; emptied afterwards.
+
+    Emptying the database re-creates the role groups (post_migrate) but not the ISO 9001
+    clauses, which a data migration loads: load them again (idempotent) for the tests after.
+    """
+    plain_http = override_settings(
+        SESSION_COOKIE_SECURE=False,  # plain http on 127.0.0.1: keep the cookies
+        CSRF_COOKIE_SECURE=False,
+        SECURE_SSL_REDIRECT=False,
+        SECURE_HSTS_SECONDS=0,
+        MEDIA_ROOT=tmp_path_factory.mktemp("media"),
+    )
+    with django_db_blocker.unblock(), plain_http:
+        load_clause_catalogue(django_apps, None)
+        call_command("seed_demo", stdout=StringIO())
+        try:
+            yield portal_server.url
+        finally:
+            call_command("flush", interactive=False, verbosity=0)
+            load_clause_catalogue(django_apps, None)
+
+
+@pytest.fixture
+def portal(request, demo_portal, transactional_db, browser):
+    """The live demo portal, and a way to open browser sessions on it."""
+    assert demo_portal.startswith("http://127.0.0.1:"), demo_portal
     shots = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
     shots.mkdir(parents=True, exist_ok=True)
     for old in shots.glob("*.png"):
         old.unlink()
-    assert live_server.url.startswith("http://127.0.0.1:"), live_server.url
-    portal = Portal(live_server.url, browser, shots)
+    portal = Portal(demo_portal, browser, shots)
     yield portal
     portal.close()
 
