@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps as django_apps
 from django.core.management import call_command
+from django.db import connections
 from django.test import override_settings
 from playwright.sync_api import expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
@@ -141,6 +142,9 @@ def demo_portal(portal_server, django_db_blocker, browser, tmp_path_factory):
         finally:
             call_command("flush", interactive=False, verbosity=0)
             load_clause_catalogue(django_apps, None)
+            # While Playwright's loop runs, Django keeps connections per context, not per thread:
+            # close them here, or PostgreSQL refuses to drop the test database at the end.
+            connections.close_all()
 
 
 @pytest.fixture
