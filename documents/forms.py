@@ -8,6 +8,17 @@ from .models import Confidentiality, DocumentType, Revision, Signature
 MAX_LABEL = 10
 
 
+class RevisionPageForm(forms.Form):
+    """A form shown next to others on the revision page: its own field ids (``id_<form>_<field>``),
+    so two forms with a field of the same name do not share an id and each label finds its field."""
+
+    form_name = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{self.form_name}_%s")
+        super().__init__(*args, **kwargs)
+
+
 class DocumentForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=250)
     doc_type = forms.ChoiceField(label=_("Type"), choices=DocumentType.choices)
@@ -68,7 +79,9 @@ class DocumentForm(forms.Form):
         return cleaned
 
 
-class RevisionForm(forms.Form):
+class RevisionForm(RevisionPageForm):
+    form_name = "revision"
+
     label = forms.CharField(
         label=_("Revision label"),
         max_length=MAX_LABEL,
@@ -81,7 +94,9 @@ class RevisionForm(forms.Form):
     file = forms.FileField(label=_("File (PDF, DOCX, XLSX, ODT, PNG or JPEG)"))
 
 
-class DraftForm(forms.Form):
+class DraftForm(RevisionPageForm):
+    form_name = "draft"
+
     change_summary = forms.CharField(
         label=_("Change summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
@@ -107,7 +122,9 @@ class SubmitForm(forms.Form):
         self.fields["approvers"].queryset = people
 
 
-class SignForm(forms.Form):
+class SignForm(RevisionPageForm):
+    form_name = "sign"
+
     meaning = forms.ChoiceField(
         label=_("Meaning of my signature"), choices=Signature.Meaning.choices
     )
@@ -124,13 +141,17 @@ class SignForm(forms.Form):
     )
 
 
-class ObsoleteForm(forms.Form):
+class ObsoleteForm(RevisionPageForm):
+    form_name = "obsolete"
+
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
 
 
-class PeriodicReviewForm(forms.Form):
+class PeriodicReviewForm(RevisionPageForm):
+    form_name = "review"
+
     comment = forms.CharField(
         label=_("Review conclusion"), max_length=500, initial=_("Reviewed; still current.")
     )

@@ -251,8 +251,11 @@ def request_detail(request, pk):
         "updates": item.updates.select_related("author"),
         "photos": item.photos.all(),
         "can_handle": can_handle,
-        "actions": workflow.allowed_actions(item) if can_handle else [],
-        "action_form": ActionForm(),
+        # One form per next step; each its own field ids, so every note has its own label.
+        "actions": [
+            (action, ActionForm(auto_id=f"id_{action}_%s"))
+            for action in (workflow.allowed_actions(item) if can_handle else [])
+        ],
         "update_form": UpdateForm(),
         "transfer_form": TransferForm(request=item) if can_handle and item.is_open else None,
         "assign_form": AssignForm(request=item, initial={"assignee": item.assignee_id})
