@@ -18,7 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from documents.models import Document
 from processes.models import Measurement
-from qms_portal.audit_trail import HashChainedHistory
+from qms_portal.audit_trail import ChainedHistoricalRecords
 from qms_portal.organisation.models import Agency, Department
 
 
@@ -185,7 +185,7 @@ class SelfAssessment(models.Model):
     figures_at = models.DateTimeField(_("figures gathered"), null=True, blank=True)
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-    history = HistoricalRecords(bases=[HashChainedHistory])
+    history = ChainedHistoricalRecords()
 
     objects = SelfAssessmentQuerySet.as_manager()
 
@@ -306,7 +306,7 @@ class AssessmentSignature(models.Model):
     signed_at = models.DateTimeField(_("signed at"))
     fingerprint = models.CharField(max_length=64)
     digest = models.CharField(max_length=64, unique=True)
-    history = HistoricalRecords(bases=[HashChainedHistory])
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("self-assessment signature")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from processes.models import Clause, Kpi, Measurement, Process, Risk
-from qms_portal.audit_trail import HashChainedHistory
+from qms_portal.audit_trail import ChainedHistoricalRecords
 from qms_portal.organisation.models import Agency, Department
 
 
@@ -213,9 +213,7 @@ class Audit(models.Model):
     )
     summary = models.TextField(_("conclusion"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-    history = HistoricalRecords(
-        m2m_fields=[processes, clauses, team, auditees], bases=[HashChainedHistory]
-    )
+    history = ChainedHistoricalRecords(m2m_fields=[processes, clauses, team, auditees])
 
     objects = AuditQuerySet.as_manager()
 
@@ -376,7 +374,7 @@ class ManagementReview(models.Model):
         _("status"), max_length=8, choices=Status.choices, default=Status.DRAFT
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    history = HistoricalRecords(m2m_fields=[attendees], bases=[HashChainedHistory])
+    history = ChainedHistoricalRecords(m2m_fields=[attendees])
 
     objects = ManagementReviewQuerySet.as_manager()
 
@@ -711,7 +709,7 @@ class ReportSignature(models.Model):
     signed_at = models.DateTimeField(_("signed at"))
     fingerprint = models.CharField(max_length=64)
     digest = models.CharField(max_length=64, unique=True)
-    history = HistoricalRecords(bases=[HashChainedHistory])
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("report signature")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from qms_portal.audit_trail import HashChainedHistory
+from qms_portal.audit_trail import ChainedHistoricalRecords
 from qms_portal.organisation.models import Agency, Department
 
 
@@ -215,7 +215,7 @@ class Document(models.Model):
     is_obsolete = models.BooleanField(_("obsolete"), default=False)
     obsolete_reason = models.TextField(_("reason made obsolete"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    history = HistoricalRecords(m2m_fields=[restricted_to], bases=[HashChainedHistory])
+    history = ChainedHistoricalRecords(m2m_fields=[restricted_to])
 
     objects = DocumentQuerySet.as_manager()
 
@@ -291,7 +291,7 @@ class Revision(models.Model):
     effective_at = models.DateTimeField(_("became effective"), null=True, blank=True)
     superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    history = HistoricalRecords(excluded_fields=["extracted_text"], bases=[HashChainedHistory])
+    history = ChainedHistoricalRecords(excluded_fields=["extracted_text"])
 
     objects = RevisionQuerySet.as_manager()
 
@@ -359,7 +359,7 @@ class Signature(models.Model):
     review_round = models.PositiveSmallIntegerField()
     revision_fingerprint = models.CharField(max_length=64)
     digest = models.CharField(max_length=64, unique=True)
-    history = HistoricalRecords(bases=[HashChainedHistory])
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("signature")
@@ -416,7 +416,7 @@ class Acknowledgement(models.Model):
     due_date = models.DateField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords(bases=[HashChainedHistory])
+    history = ChainedHistoricalRecords()
 
     objects = AcknowledgementQuerySet.as_manager()
 

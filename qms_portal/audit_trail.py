@@ -1,9 +1,10 @@
 """Tamper evidence for the history of signed records: each history row is hash-chained.
 
-A history model built with ``HistoricalRecords(bases=[HashChainedHistory])`` gets two columns:
+A model whose history is declared with ``ChainedHistoricalRecords()`` gets two history columns:
 the previous row's hash and its own, ``sha256(previous hash + canonical row contents)``. Rows are
-chained per table, in the order they were written; a chain head row, locked while a row is added,
-keeps concurrent writers from forking the chain. ``verify_chains()`` (the ``verify_audit_trail``
+chained per table, in the order they were written; a chain head row, locked from before the row's
+hash is computed until the transaction that inserts the row commits, keeps concurrent writers from
+forking the chain or inserting rows in an order other than the chain's. ``verify_chains()`` (the ``verify_audit_trail``
 command) recomputes every chain: a row changed, deleted or inserted behind the portal's back shows.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import models, transaction
 from django.dispatch import receiver
+from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
 CHAIN_FIELDS = {"chain_previous", "chain_hash"}
@@ -26,6 +28,25 @@ class HashChainedHistory(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ChainedHistoricalRecords(HistoricalRecords):
+    """History whose rows are hash-chained (``HashChainedHistory``).
+
+    The history row is written inside a transaction (the caller's, or one of its own when the
+    change was saved in autocommit mode), so the chain head locked by ``_chain_history_row`` stays
+    locked until the row is in the table: the next writer waits, then chains onto this row and gets
+    a later ``history_id``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs["bases"] = [HashChainedHistory, *kwargs.get("bases", [])]
+        super().__init__(*args, **kwargs)
+
+    def create_historical_record(self, instance, history_type, using=None):
+        database = using if self.use_base_model_db else None
+        with transaction.atomic(using=database, savepoint=False):
+            super().create_historical_record(instance, history_type, using=using)
 
 
 def canonical(row):
@@ -49,15 +70,19 @@ def _chain_history_row(sender, history_instance, using=None, **kwargs):
         return
     from qms_portal.organisation.models import AuditChainHead
 
+    if not transaction.get_connection(using).in_atomic_block:
+        raise RuntimeError(
+            f"{history_instance._meta.label} is hash-chained: declare it with "
+            "ChainedHistoricalRecords, which writes the row while the chain head is locked."
+        )
     label = history_instance._meta.label
-    with transaction.atomic(using=using):
-        AuditChainHead.objects.using(using).get_or_create(table=label)
-        head = AuditChainHead.objects.using(using).select_for_update().get(table=label)
-        history_instance.chain_previous = head.last_hash or GENESIS
-        history_instance.chain_hash = row_hash(history_instance.chain_previous, history_instance)
-        head.last_hash = history_instance.chain_hash
-        head.length += 1
-        head.save(update_fields=["last_hash", "length"])
+    AuditChainHead.objects.using(using).get_or_create(table=label)
+    head = AuditChainHead.objects.using(using).select_for_update().get(table=label)
+    history_instance.chain_previous = head.last_hash or GENESIS
+    history_instance.chain_hash = row_hash(history_instance.chain_previous, history_instance)
+    head.last_hash = history_instance.chain_hash
+    head.length += 1
+    head.save(update_fields=["last_hash", "length"])
 
 
 @dataclass

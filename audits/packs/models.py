@@ -8,10 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
 
 from processes.models import Clause
-from qms_portal.audit_trail import HashChainedHistory
+from qms_portal.audit_trail import ChainedHistoricalRecords
 from qms_portal.organisation.models import Agency, Department
 
 
@@ -111,7 +110,7 @@ class EvidencePack(models.Model):
     manifest_sha256 = models.CharField(_("SHA-256 of manifest.json"), max_length=64, blank=True)
     page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
     file_count = models.PositiveIntegerField(_("files"), null=True, blank=True)
-    history = HistoricalRecords(m2m_fields=[departments, clauses], bases=[HashChainedHistory])
+    history = ChainedHistoricalRecords(m2m_fields=[departments, clauses])
 
     objects = EvidencePackQuerySet.as_manager()
 
@@ -197,7 +196,7 @@ class PackShare(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     # Documents this share granted (the certifier could not see them before), to take back later.
     granted_document_ids = models.JSONField(default=list, blank=True)
-    history = HistoricalRecords(bases=[HashChainedHistory])
+    history = ChainedHistoricalRecords()
 
     objects = PackShareQuerySet.as_manager()
 
