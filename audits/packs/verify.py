@@ -8,6 +8,11 @@ What is checked, and what each hash covers:
   hash (``manifest hash mismatch``);
 * ``SHA256SUMS`` lists the manifest and the report (and the document files again, so
   ``sha256sum -c SHA256SUMS`` works on its own); every line must match.
+
+Nothing inside the ZIP signs the report PDF: ``SHA256SUMS`` can be regenerated after the PDF is
+swapped. So where the portal recorded the pack (next to its database, or hashes copied from the
+pack's page), :func:`compare_with_record` also compares the ZIP's, the PDF's and the manifest's
+SHA-256 with the recorded ones.
 """
 
 import hashlib
@@ -25,6 +30,8 @@ PRINTED = re.compile(r"manifest\.jsonSHA-256:?([0-9a-f]{64})")
 @dataclass
 class Verification:
     pack: str = ""
+    zip_sha256: str = ""
+    pdf_sha256: str = ""
     manifest_sha256: str = ""
     printed_manifest_sha256: str = ""
     checked: int = 0
@@ -69,7 +76,9 @@ def verify_zip(path_or_file):
     """A :class:`Verification` of the ZIP at ``path_or_file``."""
     result = Verification()
     try:
-        archive = zipfile.ZipFile(path_or_file)
+        data = _read(path_or_file)
+        result.zip_sha256 = sha256(data)
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as error:
         result.problems.append(f"not a readable ZIP: {error}")
         return result
@@ -96,6 +105,29 @@ def verify_zip(path_or_file):
     return result
 
 
+def _read(path_or_file):
+    if hasattr(path_or_file, "read"):
+        return path_or_file.read()
+    with open(path_or_file, "rb") as handle:
+        return handle.read()
+
+
+def compare_with_record(result, *, zip_sha256="", pdf_sha256="", manifest_sha256=""):
+    """Add a problem to ``result`` for each hash the portal recorded that the ZIP does not match.
+
+    Empty hashes are not compared. The PDF is the one file no signed list covers, so a swapped
+    report is only caught here."""
+    checks = (
+        ("manifest hash mismatch", manifest_sha256, result.manifest_sha256, "manifest.json has"),
+        ("report PDF hash mismatch", pdf_sha256, result.pdf_sha256, "the PDF in the ZIP has"),
+        ("ZIP hash mismatch", zip_sha256, result.zip_sha256, "this ZIP file has"),
+    )
+    for what, recorded, found, where in checks:
+        recorded = (recorded or "").strip().lower()
+        if recorded and found and recorded != found:
+            result.problems.append(f"{what}: the portal recorded {recorded}, {where} {found}")
+
+
 def _check_listed(result, listed, contents):
     for path, expected in sorted(listed.items()):
         if path not in contents:
@@ -111,6 +143,7 @@ def _check_report(result, report, contents):
     if report not in contents:
         result.missing.append(report)
         return
+    result.pdf_sha256 = sha256(contents[report])
     try:
         result.printed_manifest_sha256 = printed_manifest_hash(contents[report])
     except Exception as error:  # noqa: BLE001 - a damaged PDF is a finding, not a crash

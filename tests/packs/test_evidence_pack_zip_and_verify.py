@@ -153,3 +153,57 @@ def test_the_readme_one_liner_checks_the_zip_without_the_portal(pack, tmp_path):
     done = subprocess.run(command, shell=True, capture_output=True, text=True, check=False)
     assert done.returncode != 0
     assert "MISMATCH documents/PRO-FIN-001_revA.pdf" in done.stdout
+
+
+def test_a_swapped_report_with_regenerated_sha256sums_is_caught_against_the_portal_record(
+    pack, tmp_path, capsys
+):
+    """Nothing in the ZIP signs the PDF: a forger who swaps it and rewrites SHA256SUMS passes every
+    check inside the ZIP, so verify_pack compares the PDF and ZIP hashes the portal recorded."""
+    forged_pdf = zip_members(pack)[pack.pdf_name] + b"\n% a different report\n"
+
+    def swap(members):
+        members[pack.pdf_name] = forged_pdf
+        members["SHA256SUMS"] = "".join(
+            f"{sha(data)}  {name}\n" for name, data in members.items() if name != "SHA256SUMS"
+        ).encode()
+
+    forged = rewrite(pack, tmp_path, swap)
+    assert verify_zip(forged).ok  # consistent on its own: the printed manifest hash still matches
+    with pytest.raises(CommandError, match="difference"):
+        call_command("verify_pack", str(forged))
+    out = capsys.readouterr().out
+    assert (
+        f"report PDF hash mismatch: the portal recorded {pack.pdf_sha256}, "
+        f"the PDF in the ZIP has {sha(forged_pdf)}"
+    ) in out
+    assert f"ZIP hash mismatch: the portal recorded {pack.zip_sha256}" in out
+
+
+def test_an_untouched_pack_matches_the_portal_record(pack, capsys):
+    call_command("verify_pack", str(zip_path(pack)))
+    assert "the ZIP and the PDF match the portal's record" in capsys.readouterr().out
+
+
+def test_hashes_copied_from_the_pack_page_are_compared_without_the_database(pack, capsys):
+    with pytest.raises(CommandError):
+        call_command(
+            "verify_pack", str(zip_path(pack)), pdf_sha256="1" * 64, zip_sha256=pack.zip_sha256
+        )
+    out = capsys.readouterr().out
+    assert f"report PDF hash mismatch: the portal recorded {'1' * 64}" in out
+    assert "ZIP hash mismatch" not in out
+
+
+@pytest.mark.parametrize("viewer", ["quality_manager", "certifier"])
+def test_the_pack_page_shows_the_zip_and_pdf_hashes_to_check_outside_the_portal(
+    client, pack, quality_manager, certifier, viewer
+):
+    from django.urls import reverse
+
+    from tests.packs.conftest import share
+
+    share(pack, quality_manager, certifier)
+    client.force_login(quality_manager if viewer == "quality_manager" else certifier)
+    page = client.get(reverse("audits:pack", args=[pack.pk])).content.decode()
+    assert pack.zip_sha256 in page and pack.pdf_sha256 in page and pack.manifest_sha256 in page
