@@ -23,6 +23,12 @@ from django.utils import timezone
 #: Rebuilt by migrate, or not worth keeping.
 EXCLUDED = ["contenttypes", "auth.permission", "sessions", "admin.logentry"]
 
+#: Reference data that ``migrate`` itself writes: the role groups (post_migrate) and the
+#: ISO 9001 clause catalogue (processes 0002). A freshly migrated database holds these rows and
+#: nothing else; restore replaces them with the backup's copy. (The self-assessment indicator
+#: catalogue is loaded per agency, and a fresh database has no agency.)
+REFERENCE_DATA = ["auth.Group", "processes.Clause"]
+
 
 class BackupError(Exception):
     pass
@@ -100,7 +106,22 @@ def _add_bytes(archive, name, data):
 
 
 def _database_is_empty():
-    return not any(count for label, count in record_counts().items() if label != "auth.Group")
+    """True when the database holds nothing but the reference data migrate wrote."""
+    return not any(count for label, count in record_counts().items() if label not in REFERENCE_DATA)
+
+
+def _clear_reference_data():
+    """Remove the reference rows migrate wrote, so the backup's copy loads without key clashes.
+
+    Raw deletes: no history rows for a removal nobody made (the clauses keep history), and no
+    per-row delete of a clause its sub-clauses protect. Many-to-many rows (group permissions) go
+    first; migrate wrote them too.
+    """
+    for label in REFERENCE_DATA:
+        model = apps.get_model(label)
+        for field in model._meta.local_many_to_many:
+            field.remote_field.through._base_manager.all()._raw_delete(connection.alias)
+        model._base_manager.all()._raw_delete(connection.alias)
 
 
 def restore_backup(path):
@@ -127,9 +148,7 @@ def restore_backup(path):
     with tempfile.NamedTemporaryFile("wb", suffix=".json-full") as fixture, transaction.atomic():
         fixture.write(data_bytes)
         fixture.flush()
-        from django.contrib.auth.models import Group
-
-        Group.objects.all().delete()  # migrate created the role groups; the backup holds them
+        _clear_reference_data()  # the backup holds its own groups and clause catalogue
         call_command("loaddata", fixture.name, verbosity=0)
         _reset_sequences()
         for name, content in files.items():

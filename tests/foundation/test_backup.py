@@ -1,10 +1,16 @@
 """Backup and restore: every record and file comes back, checksums matching."""
 
 import hashlib
+import json
+import os
 import shutil
+import subprocess
+import sys
 import tarfile
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from documents.models import Document, Revision, Signature
@@ -77,3 +83,47 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(world):
     with pytest.raises(BackupError, match="damaged"):
         restore_backup(damaged)
     assert Document.objects.count() == 0
+
+
+def _manage(*args, var_dir, cwd):
+    """Run manage.py as ``make restore`` does: real settings, SQLite and media under ``var_dir``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        QMS_VAR_DIR=str(var_dir),
+        MEDIA_ROOT=str(var_dir / "media"),
+        DJANGO_SETTINGS_MODULE="qms_portal.settings",
+        SECRET_KEY="restore-test-" + "x" * 50,
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_make_restore_into_a_freshly_migrated_database(world, settings):
+    """`make restore` migrates first (groups and the clause catalogue appear), then restores."""
+    counts, digests = record_counts(), file_digests(settings.MEDIA_ROOT)
+    archive = create_backup(world / "backups")
+    fresh = world / "fresh"
+    project = Path(django_settings.BASE_DIR)
+
+    migrated = _manage("migrate", "--noinput", "-v", "0", var_dir=fresh, cwd=project)
+    assert migrated.returncode == 0, migrated.stderr
+    restored = _manage("restore_portal", str(archive), var_dir=fresh, cwd=project)
+    assert restored.returncode == 0, restored.stderr
+    assert "counts and checksums match" in restored.stdout
+
+    script = "import json; from qms_portal.backup import record_counts; print(json.dumps(record_counts()))"
+    shown = _manage("shell", "-c", script, var_dir=fresh, cwd=project)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout.strip().splitlines()[-1]) == counts
+    assert file_digests(fresh / "media") == digests
+    assert (fresh / "qms.sqlite3").exists()  # the fresh database, not the test one
