@@ -124,6 +124,12 @@ def verify_chain(model):
             )
         previous = row.chain_hash
     head = AuditChainHead.objects.filter(table=label).first()
+    if head is None and count:
+        # Every chained row is written under its head: rows without one mean the head was deleted
+        # (and with it the row count that shows rows removed from the end).
+        problems.append(
+            ChainProblem(label, None, f"chain head missing but the table has {count} rows")
+        )
     if head and (head.last_hash != (previous if count else "") or head.length != count):
         problems.append(
             ChainProblem(

@@ -104,3 +104,15 @@ def test_the_demo_agency_audit_trail_is_intact(settings, tmp_path):
     results = verify_chains()
     assert sum(count for count, _problems in results.values()) > 50
     assert problems() == []
+
+
+@pytest.mark.django_db
+def test_deleting_the_last_rows_and_the_chain_head_is_noticed(signed):
+    from qms_portal.organisation.models import AuditChainHead
+
+    History = Signature.history.model
+    History.objects.order_by("-history_id").first().delete()
+    AuditChainHead.objects.filter(table="documents.HistoricalSignature").delete()
+    assert problems() == [
+        "documents.HistoricalSignature: chain head missing but the table has 1 rows"
+    ]
