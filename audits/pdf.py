@@ -4,13 +4,15 @@ templates every time, with the signatures printed on them."""
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .packs import rendering
+
 
 def render_pdf(template, context):
-    """PDF bytes of ``template`` rendered with ``context``."""
-    from weasyprint import HTML
-
+    """PDF bytes of ``template`` rendered with ``context``, through the locked-down renderer of
+    evidence packs: user text in a report must never make WeasyPrint load a file or a URL."""
     html = render_to_string(template, {**context, "generated_at": timezone.now()})
-    return HTML(string=html).write_pdf()
+    pdf, _pages = rendering.render_pdf(html)
+    return pdf
 
 
 def audit_report_pdf(audit):

@@ -108,7 +108,7 @@ DOCUMENTS = [
 
 
 def _pdf(title, number_hint, revision):
-    from weasyprint import HTML
+    from audits.packs.rendering import render_pdf  # the locked-down WeasyPrint call
 
     html = f"""<html><head><style>body {{ font-family: "Noto Sans CJK SC", "DejaVu Sans", sans-serif; }}
     h1 {{ font-size: 18pt; }} p {{ font-size: 11pt; line-height: 1.6; }}</style></head><body>
@@ -119,7 +119,7 @@ def _pdf(title, number_hint, revision):
     <h2>3. 程序 Procedure</h2><p>受理、审核、办结、归档。 Receive, check, decide, archive — within the service commitment.</p>
     <h2>4. 记录 Records</h2><p>相关记录按档案保管期限表保存。 Records are kept per the retention schedule.</p>
     </body></html>"""
-    return HTML(string=html).write_pdf()
+    return render_pdf(html)[0]
 
 
 def _docx(title):

@@ -1,4 +1,6 @@
-"""WeasyPrint, locked down: the pack's HTML may load nothing but the files handed to it.
+"""WeasyPrint, locked down: the one way the project renders a PDF from HTML (evidence packs, audit
+reports, review minutes, document control stamps and demo documents); the HTML may load nothing
+but the files handed to it.
 
 User text reaches the HTML through Django's autoescaping, so a title such as
 ``<img src="file:///etc/passwd">`` prints as text. As a second wall, the URL fetcher refuses
@@ -48,12 +50,13 @@ class PortalOnlyFetcher(URLFetcher):
         return URLFetcherResponse(url, body, {"Content-Type": self.allowed[name]})
 
 
-def render_pdf(html, *, identifier, fetcher=None):
-    """PDF bytes and page count of ``html``; ``identifier`` (bytes) fixes the PDF /ID so the
-    same HTML always gives the same bytes."""
+def render_pdf(html, *, identifier=None, fetcher=None):
+    """PDF bytes and page count of ``html``, rendered with :class:`PortalOnlyFetcher` so a
+    ``file:`` or ``http:`` reference that slipped past escaping loads nothing; ``identifier``
+    (bytes) fixes the PDF /ID so the same HTML always gives the same bytes."""
     from weasyprint import HTML
 
     fetcher = fetcher or PortalOnlyFetcher()
     document = HTML(string=html, url_fetcher=fetcher, base_url=None).render()
-    pdf = document.write_pdf(pdf_identifier=identifier)
+    pdf = document.write_pdf(pdf_identifier=identifier) if identifier else document.write_pdf()
     return pdf, len(document.pages)
