@@ -32,14 +32,13 @@ def get_document_for(person, pk, *, to="view"):
 
 
 def get_revision_for(person, document_pk, pk):
-    """A revision of a visible document; drafts and reviews only for those who work on them."""
+    """A revision of a visible document; drafts and reviews (also a draft withdrawn with its
+    document, which was never in force) only for those who work on them."""
     document = get_document_for(person, document_pk)
     revision = Revision.objects.filter(document=document, pk=pk).select_related("author").first()
     if revision is None:
         raise Http404(_("No such revision."))
-    if revision.status in Revision.OPEN_STATUSES and not workflow.can_read_open_revisions(
-        person, document
-    ):
+    if not revision.was_in_force and not workflow.can_read_open_revisions(person, document):
         raise Http404(_("No such revision."))
     revision.document = document
     return revision

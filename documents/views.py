@@ -160,7 +160,7 @@ def detail(request, pk):
     document = access.get_document_for(request.user, pk)
     revisions = list(document.revisions.select_related("author").order_by("-created_at", "-pk"))
     readable = workflow.can_read_open_revisions(request.user, document)
-    shown = [r for r in revisions if r.status not in Revision.OPEN_STATUSES or readable]
+    shown = [r for r in revisions if r.was_in_force or readable]
     current = next((r for r in shown if r.status == Revision.Status.EFFECTIVE), None)
     focus = next((r for r in shown if r.status in Revision.OPEN_STATUSES), None) or current
     if focus is None and shown:
@@ -176,7 +176,7 @@ def revision_detail(request, pk, revision_pk):
     revisions = [
         r
         for r in document.revisions.select_related("author").order_by("-created_at", "-pk")
-        if r.status not in Revision.OPEN_STATUSES or readable
+        if r.was_in_force or readable
     ]
     return _revision_page(request, document, revision, revisions)
 
@@ -239,7 +239,7 @@ def _action_failed(request, revision, error, forms=None):
     revisions = [
         r
         for r in document.revisions.select_related("author").order_by("-created_at", "-pk")
-        if r.status not in Revision.OPEN_STATUSES or readable
+        if r.was_in_force or readable
     ]
     status = 409 if isinstance(error, workflow.DocumentError) else 400
     return _revision_page(
