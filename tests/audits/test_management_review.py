@@ -13,8 +13,9 @@ from pypdf import PdfReader
 from audits import inputs, workflow
 from audits.models import Action, ManagementReview
 from documents.models import Document
-from processes.models import Measurement
+from processes.models import Measurement, Risk
 from tests.conftest import PASSWORD
+from tests.documents.conftest import draft_document, make_effective
 
 from .conftest import raise_nc
 
@@ -34,22 +35,65 @@ def make_review(actor, chair, **extra):
     )
 
 
-def test_inputs_are_filled_from_the_data(quality_manager, owner, audit, department_a, kpi):
+def test_inputs_are_filled_from_the_data(
+    quality_manager, owner, colleague, audit, department_a, kpi, process
+):
+    today = timezone.localdate()
     raise_nc(quality_manager, department=department_a, owner=owner, severity="major")
     Measurement.objects.create(
         kpi=kpi,
-        period=date(timezone.localdate().year, 1, 1),
+        period=date(today.year, 1, 1),
         value=Decimal("70"),
         recorded_by=owner,
     )
-    Document.objects.filter(pk__in=[]).update()  # no documents: count 0
+    overdue = draft_document(owner, department_a, title="Counter procedure")
+    make_effective(overdue.revisions.get(), reviewer=colleague, approver=quality_manager)
+    Document.objects.filter(pk=overdue.pk).update(next_review_due=today - timedelta(days=3))
+    current = draft_document(owner, department_a, title="Archive procedure")
+    make_effective(current.revisions.get(), reviewer=colleague, approver=quality_manager)
+    Document.objects.filter(pk=current.pk).update(next_review_due=today + timedelta(days=30))
+    risk = Risk.objects.create(
+        process=process,
+        description="Backlog at the counter",
+        likelihood=3,
+        impact=4,
+        owner=owner,
+        review_date=today + timedelta(days=60),
+    )
+    late = workflow.risk_action_create(
+        risk=risk, actor=owner, title="Second counter", owner=owner, due_date=today
+    )
+    Action.objects.filter(pk=late.pk).update(due_date=today - timedelta(days=1))  # time passed
+    done = workflow.risk_action_create(
+        risk=risk,
+        actor=owner,
+        title="Queue tickets",
+        owner=owner,
+        due_date=today + timedelta(days=9),
+    )
+    workflow.action_complete(action=done, actor=owner, note="Ticket machine installed")
     review = make_review(quality_manager, owner)
     data = review.inputs
     assert data["nonconformities"]["raised"] == 1 and data["nonconformities"]["major"] == 1
     assert data["audits"]["audits"] == 1
     assert data["kpis"]["counts"]["red"] == 1 and data["kpis"]["red"][0]["kpi"] == kpi.name
     assert data["services"]["requests"] == 0 and data["services"]["on_time_percent"] is None
-    assert data["documents_overdue"]["count"] == 0
+    assert data["risk_actions"] == {
+        "open": 1,
+        "overdue": 1,
+        "done_in_period": 1,
+        "open_high_risks": 1,  # likelihood 3 x impact 4 = 12
+    }
+    assert data["documents_overdue"] == {
+        "count": 1,
+        "items": [
+            {
+                "number": overdue.number,
+                "title": "Counter procedure",
+                "due": (today - timedelta(days=3)).isoformat(),
+            }
+        ],
+    }
     assert review.inputs_gathered_at
 
 
