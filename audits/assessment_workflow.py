@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qms_portal.organisation.models import Membership
+from qms_portal.organisation.signing import confirm_signature_password
 
 from . import assessment_proposals as proposals
 from . import transparency
@@ -307,8 +308,12 @@ def assessment_return(*, assessment, actor, reason):
 @transaction.atomic
 def assessment_approve(*, assessment, signer, password):
     """The named approver signs: password re-entered, printed name and meaning, bound to a hash."""
-    if not password or not signer.check_password(password):
-        raise AuditRuleError(_("The password is not correct; nothing was signed."))
+    confirm_signature_password(
+        signer,
+        password,
+        error=AuditRuleError,
+        wrong_password_message=_("The password is not correct; nothing was signed."),
+    )
     assessment = _lock(assessment.pk)
     if signer.pk != assessment.approver_id:
         raise PermissionDenied(_("Only the named approver signs the self-assessment."))

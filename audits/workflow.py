@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from qms_portal import uploads
 from qms_portal.organisation.models import Agency, Department, Person
 from qms_portal.organisation.notifications import notify
+from qms_portal.organisation.signing import confirm_signature_password
 
 from . import inputs as review_inputs
 from .models import (
@@ -546,8 +547,12 @@ def _record_signature(*, signer, meaning, audit=None, review=None):
 
 
 def _check_password(signer, password):
-    if not password or not signer.check_password(password):
-        raise AuditRuleError(_("The password is not correct; nothing was signed."))
+    confirm_signature_password(
+        signer,
+        password,
+        error=AuditRuleError,
+        wrong_password_message=_("The password is not correct; nothing was signed."),
+    )
 
 
 @transaction.atomic

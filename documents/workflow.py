@@ -22,6 +22,7 @@ from guardian.shortcuts import assign_perm
 from qms_portal import uploads
 from qms_portal.organisation.models import Person
 from qms_portal.organisation.notifications import notify
+from qms_portal.organisation.signing import confirm_signature_password
 
 from .models import (
     DEFAULT_PREFIXES,
@@ -387,8 +388,12 @@ def sign(*, revision_id, signer, password, meaning, comment=""):
     bound to the revision's fingerprint. The last approval makes the revision approved, and
     effective at once when its effective date has come.
     """
-    if not password or not signer.check_password(password):
-        raise DocumentError(_("The password is not correct; the revision was not signed."))
+    confirm_signature_password(
+        signer,
+        password,
+        error=DocumentError,
+        wrong_password_message=_("The password is not correct; the revision was not signed."),
+    )
     comment = (comment or "").strip()
     with transaction.atomic():
         revision = _lock(revision_id)

@@ -2,7 +2,8 @@
 
 Failures are counted per account name and per client address; either reaching the limit within the
 window refuses further attempts until the window has passed. A successful sign-in clears the
-account's count.
+account's count. Wrong passwords re-entered to sign (``signing.confirm_signature_password``) count
+against the same account, without a client address.
 """
 
 import hashlib
@@ -13,6 +14,8 @@ from django.core.cache import cache
 
 def _keys(username, client_address):
     account = hashlib.sha256((username or "").strip().lower().encode()).hexdigest()[:32]
+    if client_address is None:  # a signing form: the account alone
+        return [f"login-failures:account:{account}"]
     return [f"login-failures:account:{account}", f"login-failures:address:{client_address}"]
 
 
