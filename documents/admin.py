@@ -25,6 +25,14 @@ class DocumentAdmin(GuardedModelAdmin, SimpleHistoryAdmin):
     search_fields = ["number", "title"]
     readonly_fields = ["number", "agency", "next_review_due", "is_obsolete", "obsolete_reason"]
 
+    def get_readonly_fields(self, request, obj=None):
+        """Signatures are bound to the title (``Revision.fingerprint``): once any revision has been
+        signed, changing it would make every intact signature look tampered with."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and Signature.objects.filter(revision__document=obj).exists():
+            fields.append("title")
+        return fields
+
 
 @admin.register(Revision)
 class RevisionAdmin(SimpleHistoryAdmin):

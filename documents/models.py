@@ -361,16 +361,29 @@ class Revision(models.Model):
 
     def fingerprint(self):
         """A hash of the revision's content and identifying fields; signatures are bound to it."""
+        return self._fingerprint_of(self.label, self.change_summary, self.sha256)
+
+    def _fingerprint_of(self, label, change_summary, sha256):
         parts = [
             str(self.pk),
             str(self.document_id),
             self.document.number,
-            self.document.title,
-            self.label,
-            self.change_summary,
-            self.sha256,
+            self.document.title,  # read-only in the admin once signed
+            label,
+            change_summary,
+            sha256,
         ]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+    def past_fingerprints(self):
+        """Fingerprints of every version this revision has had, from its hash-chained history (one
+        query, kept on the instance): what a signature of a corrected draft was given to."""
+        if not hasattr(self, "_past_fingerprints"):
+            self._past_fingerprints = {
+                self._fingerprint_of(*version)
+                for version in self.history.values_list("label", "change_summary", "sha256")
+            }
+        return self._past_fingerprints
 
 
 class Signature(models.Model):
@@ -418,12 +431,29 @@ class Signature(models.Model):
         ]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
-    def is_intact(self):
-        """True while the signature still matches its revision and its own fields."""
-        return (
-            self.revision_fingerprint == self.revision.fingerprint()
-            and self.digest == self.compute_digest()
+    INTACT, EARLIER_DRAFT, BROKEN = "intact", "earlier_draft", "broken"
+
+    def integrity(self):
+        """``intact``: matches its own fields and the revision as it stands. ``earlier_draft``:
+        given in a round whose draft was rightly corrected since (rejected, or a later round), and
+        matches a version in the revision's history. ``broken``: a field, or what it signed, was
+        changed behind the portal's back.
+        """
+        if self.digest != self.compute_digest():
+            return self.BROKEN
+        revision = self.revision
+        if self.revision_fingerprint == revision.fingerprint():
+            return self.INTACT
+        corrected_since = self.review_round < revision.review_round or (
+            self.review_round == revision.review_round and revision.status == Revision.Status.DRAFT
         )
+        if corrected_since and self.revision_fingerprint in revision.past_fingerprints():
+            return self.EARLIER_DRAFT
+        return self.BROKEN
+
+    def is_intact(self):
+        """True unless the signature or what it signed was tampered with (see ``integrity``)."""
+        return self.integrity() != self.BROKEN
 
 
 class AcknowledgementQuerySet(models.QuerySet):

@@ -194,9 +194,9 @@ def _revision_page(request, document, revision, revisions, *, forms=None, error=
         "processes": document.processes.visible_to(person).order_by("code"),
     }
     if revision is not None:
-        signatures = list(
-            revision.signatures.select_related("revision__document").order_by("signed_at")
-        )
+        # Through the revision's own manager, every signature shares ``revision`` (and its cached
+        # history fingerprints): one history query for the page, not one per signature.
+        signatures = list(revision.signatures.order_by("signed_at"))
         acknowledgements = list(
             revision.acknowledgements.select_related("person").order_by(
                 "acknowledged_at", "person__last_name"
