@@ -61,3 +61,17 @@ class ServiceRequestAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from qms_portal.organisation.admin import ReadOnlyAdmin  # noqa: E402
+
+from .models import RequestPhoto  # noqa: E402
+
+
+@admin.register(RequestPhoto)
+class RequestPhotoAdmin(ReadOnlyAdmin):
+    """Photos citizens attached (bytes checked at upload): shown, never edited or replaced."""
+
+    list_display = ["original_filename", "request", "file_kind", "file_size", "sha256"]
+    list_select_related = ["request"]
+    search_fields = ["original_filename", "sha256", "request__tracking_code"]

@@ -4,7 +4,15 @@ from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Agency, Department, Membership, Notification, Person
+from .models import (
+    Agency,
+    AuditChainHead,
+    Department,
+    Membership,
+    Notification,
+    OutboxTask,
+    Person,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -58,3 +66,33 @@ class NotificationAdmin(SimpleHistoryAdmin):
     list_select_related = ["recipient"]
     search_fields = ["subject", "key"]
     readonly_fields = ["key", "created_at", "read_at", "emailed_at", "email_attempts"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records an administrator may inspect but never edit: the portal alone writes them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxTask)
+class OutboxTaskAdmin(ReadOnlyAdmin):
+    """Tasks waiting for the broker: a growing list or a repeated error shows a stuck worker."""
+
+    list_display = ["task_name", "created_at", "published_at", "attempts", "last_error"]
+    list_filter = [("published_at", admin.EmptyFieldListFilter)]
+    search_fields = ["task_name", "last_error"]
+
+
+@admin.register(AuditChainHead)
+class AuditChainHeadAdmin(ReadOnlyAdmin):
+    """The last hash and length of each hash-chained history table (``verify_audit_trail``)."""
+
+    list_display = ["table", "length", "last_hash"]
+    search_fields = ["table"]
