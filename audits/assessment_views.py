@@ -3,13 +3,17 @@ calls a query or a workflow function, renders."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from documents.models import Document
+from processes.models import Measurement
 from qms_portal.organisation.models import Agency
+from services.models import Service
 
 from . import assessment_access as access
 from . import assessment_forms as forms
@@ -17,6 +21,7 @@ from . import assessment_results as results
 from . import assessment_workflow as workflow
 from . import transparency
 from .assessment_models import Area, DataSource, Indicator, Level, SelfAssessment
+from .models import Nonconformity
 from .workflow import AuditRuleError, is_quality_manager_of, require_quality_manager
 
 BAD_REQUEST = 400
@@ -77,6 +82,34 @@ def assessment_create(request):
     return _form_page(request, {"title": _("New self-assessment")}, form)
 
 
+def _visible_evidence(person):
+    """The evidence of each result that the reader may see (one query per kind of record)."""
+    return [
+        Prefetch(
+            "evidence_documents",
+            queryset=Document.objects.visible_to(person).order_by("number"),
+            to_attr="visible_documents",
+        ),
+        Prefetch(
+            "evidence_measurements",
+            queryset=Measurement.objects.visible_to(person)
+            .select_related("kpi")
+            .order_by("kpi__name", "period"),
+            to_attr="visible_measurements",
+        ),
+        Prefetch(
+            "evidence_findings",
+            queryset=Nonconformity.objects.visible_to(person).order_by("reference"),
+            to_attr="visible_findings",
+        ),
+        Prefetch(
+            "evidence_services",
+            queryset=Service.objects.visible_to(person).order_by("code"),
+            to_attr="visible_services",
+        ),
+    ]
+
+
 def _grouped(result_list):
     return [
         (label, [r for r in result_list if r.indicator.area == area])
@@ -88,9 +121,9 @@ def _grouped(result_list):
 def assessment_detail(request, pk):
     assessment = access.get_assessment_for(request.user, pk)
     result_list = list(
-        assessment.results.select_related("indicator", "assessor", "action").order_by(
-            "indicator__position", "indicator__code"
-        )
+        assessment.results.select_related("indicator", "assessor", "action")
+        .prefetch_related(*_visible_evidence(request.user))
+        .order_by("indicator__position", "indicator__code")
     )
     rows = [
         {

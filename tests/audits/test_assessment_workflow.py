@@ -229,3 +229,75 @@ def test_people_who_may_not_act_get_403_and_strangers_404(
     client.force_login(colleague)
     unknown = reverse("assessment:step", args=[assessment.pk, "explode"])
     assert client.post(unknown).status_code == 404
+
+
+def test_evidence_shows_on_the_assessment_page_as_far_as_the_reader_may_see_it(
+    assessment,
+    quality_manager,
+    owner,
+    colleague,
+    outsider,
+    department_a,
+    kpi,
+    client,
+    settings,
+    tmp_path,
+):
+    """Evidence of all four kinds links to its record; a draft document stays hidden from staff
+    of other departments, who may read the assessment but not the draft."""
+    from datetime import date
+    from decimal import Decimal
+
+    from audits import workflow as audit_workflow
+    from audits.models import Nonconformity
+    from processes.models import Measurement
+    from tests.documents.conftest import draft_document, make_effective
+    from services.models import Service
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    in_force = draft_document(owner, department_a, title="Paying suppliers")
+    make_effective(in_force.revisions.get(), reviewer=colleague, approver=quality_manager)
+    draft = draft_document(owner, department_a, title="Budget planning (draft)")
+    measurement = Measurement.objects.create(
+        kpi=kpi, period=date(2025, 3, 1), value=Decimal("93.5"), recorded_by=owner
+    )
+    nc = audit_workflow.nc_raise(
+        actor=quality_manager,
+        source=Nonconformity.Source.STAFF,
+        description="Budget published late.",
+        department=department_a,
+        severity="minor",
+        owner=owner,
+    )
+    service = Service.objects.create(
+        agency=assessment.agency,
+        code="FIN-ADVICE",
+        name_zh="咨询",
+        name_en="Advice",
+        department=department_a,
+        commitment_days=5,
+    )
+    workflow.result_record(
+        result=result_of(assessment, "G07"),
+        actor=quality_manager,
+        level=Level.YELLOW,
+        reasons="See the evidence",
+        documents=[in_force, draft],
+        measurements=[measurement],
+        findings=[nc],
+        services=[service],
+    )
+    url = reverse("assessment:detail", args=[assessment.pk])
+
+    client.force_login(quality_manager)
+    page = client.get(url).content.decode()
+    for record in (in_force, draft, kpi, nc):
+        assert f'href="{record.get_absolute_url()}"' in page
+    assert in_force.number in page and draft.number in page
+    assert nc.reference in page and service.code in page
+
+    client.force_login(outsider)
+    page = client.get(url).content.decode()
+    assert in_force.number in page
+    assert nc.reference not in page, "staff of department B do not see department A's findings"
+    assert draft.number not in page and draft.get_absolute_url() not in page
