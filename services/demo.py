@@ -1,4 +1,5 @@
-"""Demo catalogue and a year of citizen requests in every state, made through the workflow itself."""
+"""Demo catalogue and two years of citizen requests (this year's in every state), made through the
+workflow itself."""
 
 import random
 from datetime import date, timedelta
@@ -189,6 +190,7 @@ PLAN = [
     "closed",
     "transferred",
 ]
+FINISHED_PLANS = {"closed", "resolved", "rejected", "transferred"}
 
 
 def seed(*, agency, people, stdout):
@@ -202,10 +204,17 @@ def seed(*, agency, people, stdout):
     now = timezone.now()
     count = 0
     for index, service in enumerate(services):
-        for n in range(12):
-            days_ago = 360 - (n * 30 + index * 2) % 360 if n < 10 else rng.randint(0, 4)
+        for n in range(22):
+            if n < 10:  # this year: every state
+                days_ago = 360 - (n * 30 + index * 2) % 360
+                plan = PLAN[(n + index) % len(PLAN)]
+            elif n < 20:  # the year before: long finished, so last year's figures are complete
+                days_ago = 720 - (n * 30 + index * 2) % 360
+                plan = PLAN[(n + index) % len(PLAN)]
+                plan = plan if plan in FINISHED_PLANS else "closed"
+            else:
+                days_ago, plan = rng.randint(0, 4), "received"
             submitted = now - timedelta(days=days_ago, hours=rng.randint(0, 8))
-            plan = PLAN[(n + index) % len(PLAN)] if n < 10 else "received"
             _make_request(service, plan, submitted, now, people, departments, rng)
             count += 1
     stdout.write(f"  services: {len(services)} services, {count} citizen requests")

@@ -74,8 +74,10 @@ CERTIFIER = (
 CERTIFIER_SHARED_DEPARTMENTS = ["AAS", "FIN"]
 
 # Each app seeds its own demo data in `<app>/demo.py`: `seed(*, agency, people, stdout)`,
-# idempotent like this command. Order matters: later apps link to earlier apps' records.
-APP_DEMO_MODULES = ["documents.demo", "processes.demo", "audits.demo", "services.demo"]
+# idempotent like this command. Order matters: later apps link to earlier apps' records, and audits
+# comes last because its management review, self-assessments and evidence pack summarise the
+# service requests.
+APP_DEMO_MODULES = ["documents.demo", "processes.demo", "services.demo", "audits.demo"]
 
 
 class Command(BaseCommand):
