@@ -40,6 +40,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 DEMO_PASSWORD = "demo-qms-2026"
 LANGUAGES = ["en", "zh-hans"]
 TIMEOUT_MS = 15_000
+ENGLISH_FOOTER = "QMS Portal — ISO 9001 quality management for public administration"
+CHINESE_FOOTER = "质量管理门户 — 面向政务服务的 ISO 9001 质量管理"
 
 # Every visible field that a person fills in, and that has no label a screen reader would announce.
 UNLABELLED_FIELDS_JS = """
@@ -211,6 +213,7 @@ class Visitor:
     def arrived(self, shot=None):
         """Checks every page passes; ``shot`` names the screenshot of this step."""
         assert_accessible(self.page)
+        assert_in_its_language(self.page)
         if shot:
             self.portal.screenshot(self.page, f"{self.username or 'citizen'}-{shot}")
 
@@ -264,6 +267,19 @@ def assert_accessible(page):
     assert title and not title.startswith("·"), f"{page.url} has no title of its own: {title!r}"
     unlabelled = page.evaluate(UNLABELLED_FIELDS_JS)
     assert not unlabelled, f"{page.url}: form fields without a label: {unlabelled}"
+
+
+def assert_in_its_language(page):
+    """The portal's own text is in the page's language: the footer comes from the project's
+    catalogue (Django's bundled zh_Hans catalogue would switch ``lang`` without it)."""
+    footer = page.locator("footer.footer")
+    if not footer.count():
+        return
+    text = footer.inner_text().strip()
+    if page.locator("html").get_attribute("lang") == "zh-hans":
+        assert text == CHINESE_FOOTER, f"{page.url}: footer not translated: {text!r}"
+    else:
+        assert text == ENGLISH_FOOTER, f"{page.url}: footer {text!r}"
 
 
 def png_photo():
