@@ -21,6 +21,23 @@ DEFAULT_SPAN = timedelta(days=90)
 MAX_REQUESTS = 1000
 
 
+#: URL segments by their Open311 names, for error messages.
+PATH_NAMES = {"code": "service_code", "pk": "service_request_id", "token": "token"}
+
+
+def _refuse_control_characters(request, path_parts):
+    """400 for control characters (NUL above all) in a path segment or query parameter.
+
+    Checked before any query: PostgreSQL refuses NUL, which would otherwise be a 500.
+    """
+    pairs = [(PATH_NAMES.get(name, name), value) for name, value in path_parts.items()]
+    pairs += [(name, value) for name, values in request.GET.lists() for value in values]
+    for name, value in pairs:
+        if intake.has_control_characters(name) or intake.has_control_characters(value):
+            shown = "parameter" if intake.has_control_characters(name) else name
+            raise Open311Error(400, intake.control_character_error(shown)[1])
+
+
 def endpoint(*methods):
     """Allow ``methods``; turn Open311Error into an error list in the requested format."""
 
@@ -33,6 +50,7 @@ def endpoint(*methods):
                         405,
                         _("Use %(methods)s for this resource.") % {"methods": " or ".join(methods)},
                     )
+                _refuse_control_characters(request, kwargs)
                 return view(request, *args, fmt=fmt, **kwargs)
             except Open311Error as error:
                 return open311.render_errors(error.errors, fmt, error.status)
@@ -128,7 +146,10 @@ def _list_requests(request, fmt):
     requests = _requests_query(_jurisdiction(request))
     ids = _split(params.get("service_request_id"))
     if ids:  # "This overrides all other arguments."
-        if not all(i.isdigit() and len(i) < 19 for i in ids) or len(ids) > MAX_REQUESTS:
+        if (
+            not all(i.isascii() and i.isdigit() and len(i) < 19 for i in ids)
+            or len(ids) > MAX_REQUESTS
+        ):  # "²".isdigit() is true, but int("²") fails
             raise Open311Error(
                 400, _("service_request_id must be request numbers, comma separated.")
             )
@@ -189,6 +210,10 @@ def _create_request(request, fmt):
         data, answers = open311.parse_body(request)
     except (RequestDataTooBig, TooManyFieldsSent):
         raise Open311Error(400, _("The request body is larger than 64 KB.")) from None
+    try:  # before api_key, jurisdiction_id or service_code reach a query
+        intake.check_fields(data, answers)
+    except intake.SubmissionError as error:
+        return open311.render_errors([(400, m) for _f, m in error.errors], fmt, 400)
     api_key = ApiKey.objects.filter(key=(data.get("api_key") or "")[:64], is_active=True).first()
     if api_key is None:
         raise Open311Error(403, _("Invalid api_key received -- can't proceed with create_request."))
@@ -264,6 +289,8 @@ def token(request, token, fmt):
 
 def not_found(request, path=""):
     fmt = "json" if path.endswith(".json") else "xml"
+    if intake.has_control_characters(path):  # never echo them (a NUL makes the XML unreadable)
+        path = "…"
     return open311.render_errors(
         [(404, _("No such Open311 resource: /%(path)s") % {"path": path[:80]})], fmt, 404
     )

@@ -4,6 +4,7 @@ Everything is checked before anything is written, so a bad submission leaves not
 """
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -18,6 +19,10 @@ MAX_SHORT_ANSWER = 300
 MAX_LONG_ANSWER = 2000
 MAX_ADDRESS = 300
 Kind = ServiceQuestion.Kind
+#: Control characters and lone surrogates. PostgreSQL refuses NUL (psycopg raises DataError, a 500)
+#: and cannot encode a surrogate; no person types the others. Free text may keep tab and line breaks.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class SubmissionError(Exception):
@@ -45,8 +50,48 @@ class Submission:
     account_id: str = ""
 
 
-def _text(value, limit, name, errors):
-    value = (value or "").strip()
+def has_control_characters(value, *, multiline=False):
+    """True when ``value`` holds NUL, another control character or a lone surrogate.
+
+    Checked before any query: on PostgreSQL such text fails in the database, not with a message.
+    ``multiline`` text (descriptions, addresses, answers) may contain tabs and line breaks.
+    """
+    pattern = _CONTROL_IN_TEXT if multiline else _CONTROL_IN_LINE
+    return bool(pattern.search(str(value)))
+
+
+def control_character_error(name):
+    return (
+        name,
+        _("%(field)s contains control characters (such as NUL); remove them and send it again.")
+        % {"field": name},
+    )
+
+
+def check_fields(data, answers=None):
+    """Raise :class:`SubmissionError` when any field name or value (answers included) holds
+    control characters, so a client's raw fields can be checked before they reach a query."""
+    errors = []
+    for name, value in data.items():
+        if has_control_characters(name):
+            errors.append(("fields", _("A field name contains control characters.")))
+        elif has_control_characters(value or "", multiline=True):
+            errors.append(control_character_error(name))
+    for code, values in (answers or {}).items():
+        if has_control_characters(code):
+            errors.append(("attribute", _("An attribute code contains control characters.")))
+        elif any(has_control_characters(v or "", multiline=True) for v in values):
+            errors.append(control_character_error(f"attribute[{code}]"))
+    if errors:
+        raise SubmissionError(errors)
+
+
+def _text(value, limit, name, errors, *, multiline=False):
+    value = value or ""
+    if has_control_characters(value, multiline=multiline):
+        errors.append(control_character_error(name))
+        return ""
+    value = value.strip()
     if len(value) > limit:
         errors.append(
             (
@@ -80,6 +125,11 @@ def _coordinate(value, name, low, high, errors):
 
 def clean_answer(question, values):
     """One question's answer from the raw submitted values (a list of strings)."""
+    if any(has_control_characters(v, multiline=True) for v in values):
+        raise ValidationError(
+            _("The answer to “%(question)s” contains control characters (such as NUL).")
+            % {"question": question.text}
+        )
     values = [str(v).strip() for v in values if str(v).strip()]
     if not values:
         if question.required:
@@ -135,7 +185,9 @@ def clean_answers(questions, raw):
     answers, errors = {}, []
     known = {question.code for question in questions}
     for code in raw:
-        if code not in known:
+        if has_control_characters(code):
+            errors.append(("attribute", _("An attribute code contains control characters.")))
+        elif code not in known:
             errors.append(
                 (
                     f"attribute[{code}]",
@@ -159,11 +211,13 @@ def clean_submission(
     """Check a submission; return a :class:`Submission` or raise :class:`SubmissionError`."""
     errors = []
     submission = Submission(
-        description=_text(data.get("description"), MAX_DESCRIPTION, "description", errors),
+        description=_text(
+            data.get("description"), MAX_DESCRIPTION, "description", errors, multiline=True
+        ),
         citizen_name=_text(data.get("citizen_name"), 120, "name", errors),
         citizen_email=_text(data.get("citizen_email"), 254, "email", errors),
         citizen_phone=_text(data.get("citizen_phone"), 40, "phone", errors),
-        address=_text(data.get("address"), MAX_ADDRESS, "address_string", errors),
+        address=_text(data.get("address"), MAX_ADDRESS, "address_string", errors, multiline=True),
         address_id=_text(data.get("address_id"), 60, "address_id", errors),
         zipcode=_text(data.get("zipcode"), 20, "zipcode", errors),
         lat=_coordinate(data.get("lat"), "lat", -90, 90, errors),
@@ -174,10 +228,6 @@ def clean_submission(
     )
     if require_description and not submission.description:
         errors.append(("description", _("Describe what you need or what is wrong.")))
-    if "\x00" in submission.description:
-        errors.append(
-            ("description", _("The description contains characters that are not allowed."))
-        )
     if submission.citizen_email:
         try:
             EmailValidator()(submission.citizen_email)

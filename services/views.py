@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import access, throttle, workflow
+from . import access, intake, throttle, workflow
 from .deadlines import DeadlineStatus, at_risk_until, deadline_status
 from .forms import (
     ActionForm,
@@ -68,6 +68,8 @@ def catalogue(request):
 
 def service_page(request, code):
     """A service's page with the request form; the form posts back here."""
+    if intake.has_control_characters(code):  # a NUL would reach PostgreSQL and fail there
+        raise Http404(_("No such service."))
     service = get_object_or_404(
         Service.objects.public().select_related("agency", "department"), code=code
     )
@@ -101,6 +103,7 @@ def service_page(request, code):
 
 
 def track_lookup(request):
+    """The form to type a tracking code; what was typed is checked before any query (400 if bad)."""
     form = TrackForm(request.GET or None)
     if form.is_valid():
         code = normalise_tracking_code(form.cleaned_data["code"])
@@ -109,14 +112,16 @@ def track_lookup(request):
         form.add_error(
             "code", _("A tracking code has 16 letters and digits, like 7KQ2-MX9D-4TRB-ZW3H.")
         )
-    return render(request, "services/track_lookup.html", {"form": form})
+    status = 400 if form.is_bound else 200
+    return render(request, "services/track_lookup.html", {"form": form}, status=status)
 
 
 def _tracked(request, code):
     """The request with this code, counting failed guesses against the client address."""
     if throttle.is_blocked("track", request):
         return None, _too_many(request)
-    normalised = normalise_tracking_code(code)
+    # Sloppy typing is forgiven (spaces, lower case); control characters are nobody's typing.
+    normalised = None if intake.has_control_characters(code) else normalise_tracking_code(code)
     found = (
         ServiceRequest.objects.select_related("service", "department")
         .filter(tracking_code=normalised)
