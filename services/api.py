@@ -1,4 +1,10 @@
-"""Open311 GeoReport v2 endpoints (thin: parse, call a query or the workflow, render)."""
+"""Open311 GeoReport v2 endpoints (thin: parse, call a query or the workflow, render).
+
+Errors are Open311 error lists. Statuses follow the spec (404 not found, 403 bad api_key, 400 for
+anything else the client must correct) with two plain-HTTP additions clients handle generically:
+405 for a method the resource does not take, and 429 when a client address has used up a rate
+limit (the same limits, and the same 429, as the public pages).
+"""
 
 import functools
 from datetime import timedelta
@@ -278,11 +284,18 @@ def request_detail(request, pk, fmt):
 
 @endpoint("GET")
 def token(request, token, fmt):
+    """A batch request's id by its token (its tracking code). Unknown tokens count against the
+    client address under the same limit as the public tracking page, so guessing is no easier here."""
+    if throttle.is_blocked("track", request):
+        raise Open311Error(
+            429, _("Too many unknown tokens from your address; try again in an hour.")
+        )
     code = normalise_tracking_code(token)
     found = (
         _requests_query(_jurisdiction(request)).filter(tracking_code=code).first() if code else None
     )
     if found is None:
+        throttle.count("track", request)
         raise Open311Error(404, _("token %(token)s was not found.") % {"token": token[:40]})
     return render([{"service_request_id": found.pk, "token": code}], fmt, "service_requests")
 

@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from services.models import ServiceRequest
+from tests.services.conftest import make_request
 from tests.services.test_public_submission import form_data
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +82,25 @@ def test_too_many_photos_are_refused(client, service):
     )
     assert response.status_code == 400
     assert "photos" in response.context["form"].errors
+
+
+def test_guessing_open311_tokens_is_throttled_like_the_tracking_page(
+    client, simple_service, settings
+):
+    """Tokens are tracking codes: the API must not be the easier place to guess them."""
+    settings.SERVICES_TRACK_FAILURE_LIMIT = 3
+    real = make_request(simple_service, address="1 Road").tracking_code
+    assert client.get(f"/open311/v2/tokens/{real}.json").status_code == 200  # found: not counted
+    for guess in ("AAAA-BBBB-CCCC-DDDD", "AAAA-BBBB-CCCC-DDDE"):
+        response = client.get(f"/open311/v2/tokens/{guess}.json")
+        assert response.status_code == 404
+    # The public page and the API share one count per client address.
+    assert client.get(reverse("services:track", args=["AAAA-BBBB-CCCC-DDDF"])).status_code == 404
+    blocked = client.get(f"/open311/v2/tokens/{real}.json")
+    assert blocked.status_code == 429
+    (error,) = blocked.json()
+    assert error["code"] == 429 and "try again" in error["description"]
+    assert client.get(f"/open311/v2/tokens/{real}.xml").status_code == 429
+    assert client.get(reverse("services:track", args=[real])).status_code == 429
+    other = Client(REMOTE_ADDR="10.9.9.9")
+    assert other.get(f"/open311/v2/tokens/{real}.json").status_code == 200
