@@ -19,7 +19,14 @@ from django.views.decorators.csrf import csrf_exempt
 from qms_portal.organisation.models import Agency
 
 from . import intake, open311, throttle, workflow
-from .models import ApiKey, Service, ServiceQuestion, ServiceRequest, normalise_tracking_code
+from .models import (
+    ApiKey,
+    Service,
+    ServiceQuestion,
+    ServiceRequest,
+    catalogue_changed_at,
+    normalise_tracking_code,
+)
 from .open311 import Open311Error, render
 
 #: Open311: "Default query limit is a span of 90 days or first 1000 requests returned".
@@ -86,11 +93,18 @@ def _public_services(agency):
     return services.filter(agency=agency) if agency else services
 
 
+def _changeset():
+    """The later of the API's last change of behaviour and the catalogue's last change."""
+    moments = [open311.API_CHANGED_AT, catalogue_changed_at()]
+    return open311.w3(max(moment for moment in moments if moment))
+
+
 @endpoint("GET")
 def discovery(request, fmt):
     base = request.build_absolute_uri(reverse("open311:discovery", kwargs={"fmt": fmt}))
+    changeset = _changeset()
     data = {
-        "changeset": open311.CHANGESET,
+        "changeset": changeset,
         "contact": _("Questions about this API: the agency's quality office, via %(url)s")
         % {"url": request.build_absolute_uri("/")},
         "key_service": _("API keys for creating requests are issued by the portal administrators."),
@@ -98,7 +112,7 @@ def discovery(request, fmt):
             {
                 "specification": open311.SPECIFICATION,
                 "url": base.rsplit("/", 1)[0],
-                "changeset": open311.CHANGESET,
+                "changeset": changeset,
                 "type": "production",
                 "formats": ["text/xml", "application/json"],
             }

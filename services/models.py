@@ -10,7 +10,7 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -136,6 +136,8 @@ class Service(models.Model):
     )
     is_public = models.BooleanField(_("open to the public"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Open311 discovery's changeset: clients re-read the catalogue when it moves.
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
     history = HistoricalRecords()
 
     objects = ServiceQuerySet.as_manager()
@@ -192,6 +194,7 @@ class ServiceQuestion(models.Model):
         blank=True,
         help_text=_("One per line as key|name, for single and multiple choice."),
     )
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -226,6 +229,20 @@ class ServiceQuestion(models.Model):
     @property
     def is_choice(self):
         return self.kind in (self.Kind.SINGLE, self.Kind.MULTIPLE)
+
+
+def catalogue_changed_at():
+    """When the service catalogue last changed: a service or question saved, or one deleted (seen
+    in history). None for an empty catalogue. Open311 discovery reports it as the changeset."""
+    moments = [
+        Service.objects.aggregate(moment=Max("updated_at"))["moment"],
+        ServiceQuestion.objects.aggregate(moment=Max("updated_at"))["moment"],
+        Service.history.filter(history_type="-").aggregate(moment=Max("history_date"))["moment"],
+        ServiceQuestion.history.filter(history_type="-").aggregate(moment=Max("history_date"))[
+            "moment"
+        ],
+    ]
+    return max((moment for moment in moments if moment), default=None)
 
 
 class ApiKey(models.Model):

@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-CHANGESET = "2026-01-01T00:00:00+08:00"  # when this API's behaviour last changed
+#: When this API's behaviour last changed; discovery's changeset is this or the catalogue's last
+#: change, whichever is later.
+API_CHANGED_AT = datetime.datetime.fromisoformat("2026-01-01T00:00:00+08:00")
 FORMATS = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
 #: In XML a list is a wrapper element holding one element per item.
 ITEM_TAGS = {
@@ -236,6 +238,14 @@ def attribute_fields(question):
     return fields
 
 
+def _updated(request):
+    """Open311: "For requests with status=closed, this will be the date the request was closed" --
+    so later public updates do not move it; an open request's last public change otherwise."""
+    if not request.is_open:
+        return request.finished_at or request.updated_at
+    return request.updated_at
+
+
 def request_fields(request):
     """A request as Open311 shows it: never the citizen's name, e-mail or phone."""
     return {
@@ -248,7 +258,7 @@ def request_fields(request):
         "agency_responsible": request.department.name,
         "service_notice": request.service.service_notice or None,
         "requested_datetime": w3(request.submitted_at),
-        "updated_datetime": w3(request.updated_at),
+        "updated_datetime": w3(_updated(request)),
         "expected_datetime": expected(request.due_date),
         "address": request.address or None,
         "address_id": request.address_id or None,

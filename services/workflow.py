@@ -325,8 +325,7 @@ def assign(*, request_id, actor, assignee, at=None):
                 _("%(person)s does not work in %(department)s; choose one of its staff.")
                 % {"person": assignee, "department": request.department.name}
             )
-        request.assignee = assignee
-        request.updated_at = at
+        request.assignee = assignee  # internal: the public updated_at stays as it was
         request._change_reason = f"assigned to {assignee}" if assignee else "unassigned"
         request.save()
         update = _record(
@@ -350,18 +349,22 @@ def assign(*, request_id, actor, assignee, at=None):
 
 
 def add_update(*, request_id, actor, text, public, at=None):
-    """A public update (the citizen reads it) or an internal note (staff only)."""
+    """A public update (the citizen reads it) or an internal note (staff only).
+
+    An internal note leaves the request itself untouched: ``updated_at`` is the public "last
+    changed" (Open311 updated_datetime), and even the timing of a note must not reach citizens.
+    """
     text = _required_text(text, _("Write the update first."))
     at = at or timezone.now()
     with transaction.atomic():
         request = _lock(request_id)
         _require(actor, request)
         update = _record(request, actor=actor, at=at, text=text, public=public)
-        request.updated_at = at
         if public:
+            request.updated_at = at
             request.public_note = text
-        request._change_reason = "public update" if public else "internal note"
-        request.save(update_fields=["updated_at", "public_note"])
+            request._change_reason = "public update"
+            request.save(update_fields=["updated_at", "public_note"])
     return update
 
 

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from services import workflow
-from services.models import ApiKey, ServiceRequest
-from tests.services.conftest import SECRET_CONTACT, make_request
+from services import api, workflow
+from services.models import ApiKey, Service, ServiceQuestion, ServiceRequest
+from services.open311 import API_CHANGED_AT, w3
+from tests.services.conftest import SECRET_CONTACT, local, make_request
 
 pytestmark = pytest.mark.django_db
 BASE = "/open311/v2"
@@ -357,10 +358,20 @@ def test_requests_of_non_public_services_are_not_listed(client, service, citizen
     assert_error(get_json(client, f"requests/{citizen_request.pk}", expect=404), 404)
 
 
-def test_max_1000_requests_are_returned(client, service):
-    from services.api import MAX_REQUESTS
-
-    assert MAX_REQUESTS == 1000
+def test_at_most_max_requests_are_returned_newest_first(client, service, monkeypatch):
+    """Open311: "first 1000 requests returned"; shrunk to 5 here so the truncation really runs."""
+    assert api.MAX_REQUESTS == 1000
+    monkeypatch.setattr(api, "MAX_REQUESTS", 5)
+    now = timezone.now()
+    made = [make_request(service, at=now - timedelta(hours=n)) for n in range(7)]
+    newest_five = [r.pk for r in made[:5]]
+    assert [r["service_request_id"] for r in get_json(client, "requests")] == newest_five
+    root = get_xml(client, "requests")
+    assert [int(r.findtext("service_request_id")) for r in root.findall("request")] == newest_five
+    all_ids = ",".join(str(r.pk) for r in made)
+    assert_error(get_json(client, "requests", expect=400, service_request_id=all_ids), 400)
+    five_ids = ",".join(str(pk) for pk in newest_five)
+    assert len(get_json(client, "requests", service_request_id=five_ids)) == 5
 
 
 def test_unknown_resources_and_methods_are_error_lists(client):
@@ -410,3 +421,103 @@ def test_request_from_the_public_form_reads_back_through_the_api(client, service
 
 def test_api_key_is_not_kept_in_history(api_key):
     assert "key" not in [f.name for f in ApiKey.history.model._meta.fields]
+
+
+def updated_datetime(client, request):
+    (data,) = get_json(client, f"requests/{request.pk}")
+    return data["updated_datetime"], data["status_notes"]
+
+
+def test_internal_notes_and_assignment_do_not_move_updated_datetime(
+    client, service, owner, colleague
+):
+    """Internal notes are never shown to citizens; neither is when they were written."""
+    submitted = local(2026, 3, 2, 9, 0)
+    item = make_request(service, at=submitted)
+    workflow.add_update(
+        request_id=item.pk,
+        actor=owner,
+        text="Check the bank",
+        public=False,
+        at=local(2026, 3, 3, 10, 0),
+    )
+    workflow.assign(
+        request_id=item.pk, actor=owner, assignee=colleague, at=local(2026, 3, 3, 11, 0)
+    )
+    assert updated_datetime(client, item) == (w3(submitted), None)
+    item.refresh_from_db()
+    assert item.updated_at == submitted
+    public_at = local(2026, 3, 4, 9, 30)
+    workflow.add_update(
+        request_id=item.pk, actor=owner, text="Refund approved", public=True, at=public_at
+    )
+    assert updated_datetime(client, item) == (w3(public_at), "Refund approved")
+
+
+def test_closed_requests_report_when_they_were_closed(client, service, owner):
+    """Open311: "For requests with status=closed, this will be the date the request was closed"."""
+    item = make_request(service, at=local(2026, 3, 2, 9, 0))
+    workflow.start_work(request_id=item.pk, actor=owner, at=local(2026, 3, 2, 10, 0))
+    resolved_at = local(2026, 3, 3, 15, 0)  # status becomes "closed" for Open311 here
+    workflow.resolve(request_id=item.pk, actor=owner, note="Refunded", at=resolved_at)
+    workflow.add_update(
+        request_id=item.pk, actor=owner, text="Receipt posted", public=True, at=local(2026, 3, 5, 9)
+    )
+    workflow.close(request_id=item.pk, actor=owner, at=local(2026, 3, 6, 9, 0))
+    workflow.add_update(
+        request_id=item.pk, actor=owner, text="Filed", public=False, at=local(2026, 3, 7, 9, 0)
+    )
+    assert updated_datetime(client, item) == (w3(resolved_at), "Receipt posted")
+
+    rejected = make_request(service, at=local(2026, 3, 2, 9, 0))
+    rejected_at = local(2026, 3, 2, 11, 0)
+    workflow.reject(request_id=rejected.pk, actor=owner, reason="Duplicate", at=rejected_at)
+    workflow.add_update(
+        request_id=rejected.pk, actor=owner, text="See #1", public=True, at=local(2026, 3, 4, 9)
+    )
+    assert updated_datetime(client, rejected) == (w3(rejected_at), "See #1")
+
+
+def discovery_changesets(client):
+    data = get_json(client, "discovery")
+    root = get_xml(client, "discovery")
+    changesets = {
+        data["changeset"],
+        data["endpoints"][0]["changeset"],
+        root.findtext("changeset"),
+        root.findtext("endpoints/endpoint/changeset"),
+    }
+    assert len(changesets) == 1, changesets
+    return changesets.pop()
+
+
+def test_discovery_changeset_is_when_the_service_catalogue_last_changed(client, service):
+    earlier = local(2026, 2, 1, 9, 0)
+
+    def settle():
+        Service.objects.update(updated_at=earlier)
+        ServiceQuestion.objects.update(updated_at=earlier)
+
+    settle()
+    assert discovery_changesets(client) == w3(earlier)
+    service.service_notice = "We reply within 2 working days."
+    service.save()
+    service.refresh_from_db()
+    assert service.updated_at > earlier
+    assert discovery_changesets(client) == w3(service.updated_at)
+
+    settle()
+    question = service.questions.get(code="METHOD")
+    question.choices += "\nonline|Online"
+    question.save()
+    assert discovery_changesets(client) == w3(
+        ServiceQuestion.objects.get(pk=question.pk).updated_at
+    )
+
+    settle()
+    service.questions.get(code="DOCS").delete()
+    assert discovery_changesets(client) > w3(earlier)
+
+
+def test_discovery_changeset_of_an_empty_catalogue_is_the_api_version(client):
+    assert discovery_changesets(client) == w3(API_CHANGED_AT)
