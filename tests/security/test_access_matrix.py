@@ -1,13 +1,16 @@
 """Every URL of the project, requested by every kind of person, answers as the rule table says.
 
 The URL list comes from the resolver, not from a hand-kept list: a new URL without a rule fails
-``test_every_url_has_a_rule``. Objects belong to department A; ``colleague`` works there,
+``test_every_url_has_a_rule`` (a URL pattern without a name needs a rule in ``UNNAMED_RULES``).
+Anonymous visitors sent away must land on the sign-in page with ``next``, and every HTML page
+carries the Content-Security-Policy header. Objects belong to department A; ``colleague`` works there,
 ``outsider`` in department B of the same agency, ``stranger`` in another agency. The certifier has
 department A and the effective document shared with them; ``unshared_certifier`` has nothing.
 """
 
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -48,6 +51,7 @@ class Rule:
     kwargs: object = None  # world -> dict
     query: str = ""
     extra: dict = field(default_factory=dict)
+    url: object = None  # world -> path, for a pattern without a name (UNNAMED_RULES)
 
 
 def agency_only(code=200, certifier=404, unshared=404, stranger=404, **overrides):
@@ -265,6 +269,15 @@ RULES = {
     ),
 }
 
+#: URL patterns without a name, by their full route: the resolver cannot reverse them, so each
+#: rule says which path to request.
+UNNAMED_RULES = {
+    # Open311's catch-all: any other path under /open311/v2/ is a 404 in the API's own format.
+    "open311/v2/^(?P<path>.*)$": Rule(
+        everyone(404, anonymous=404), url=lambda w: "/open311/v2/no-such-resource.json"
+    ),
+}
+
 #: The Django admin: signed-in people without staff status are sent to the admin sign-in.
 ADMIN_RULE = {"anonymous": 302, **dict.fromkeys(SIGNED_IN, 302), "administrator": 200}
 
@@ -282,11 +295,29 @@ def project_url_names():
     return sorted({name for name in url_names() if not name.startswith("admin:")})
 
 
+def unnamed_routes(patterns=None, namespace="", prefix=""):
+    """Full routes of the project's URL patterns that have no name (the admin's are its own)."""
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from unnamed_routes(pattern.url_patterns, inner, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern) and not pattern.name and namespace != "admin:":
+            yield prefix + str(pattern.pattern)
+
+
 def test_every_url_has_a_rule():
     missing = [name for name in project_url_names() if name not in RULES]
     assert missing == [], f"URLs without an access rule: {missing}"
     stale = [name for name in RULES if name not in project_url_names()]
     assert stale == [], f"rules for URLs that no longer exist: {stale}"
+
+
+def test_every_url_without_a_name_has_a_rule():
+    routes = set(unnamed_routes())
+    missing = sorted(routes - set(UNNAMED_RULES))
+    assert missing == [], f"URL patterns without a name need a rule in UNNAMED_RULES: {missing}"
+    stale = sorted(set(UNNAMED_RULES) - routes)
+    assert stale == [], f"UNNAMED_RULES for patterns that no longer exist: {stale}"
 
 
 class World:
@@ -490,25 +521,54 @@ def packs_world(w):
 WORLD_EXTENSIONS = [services_world, audits_world, assessment_world, packs_world]
 
 
-def answer(client, world, persona, name, rule):
+def fetch(client, world, persona, url):
     client.logout()
     if persona != "anonymous":
         client.force_login(world.people[persona])
+    return client.get(url)
+
+
+def rule_url(world, name, rule):
+    if rule.url:
+        return rule.url(world)
     kwargs = rule.kwargs(world) if rule.kwargs else {}
-    response = client.get(reverse(name, kwargs=kwargs) + rule.query)
-    return response.status_code
+    return reverse(name, kwargs=kwargs) + rule.query
+
+
+def sent_to_sign_in(response, url, login_url=None):
+    """The redirect goes to the sign-in page, with ``next`` bringing the visitor back to ``url``."""
+    target = urlsplit(response.url)
+    return target.path == (login_url or reverse("login")) and parse_qs(target.query).get(
+        "next"
+    ) == [url]
+
+
+def answer_problems(response, url, persona):
+    """What is wrong with an answer beyond its status code."""
+    problems = []
+    if persona == "anonymous" and response.status_code == 302:
+        if not sent_to_sign_in(response, url):
+            problems.append(f"redirects to {response.url}, not to the sign-in page with next")
+    if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+        if "Content-Security-Policy" not in response:
+            problems.append("an HTML page without a Content-Security-Policy header")
+    return problems
 
 
 @pytest.mark.django_db
 def test_each_url_answers_each_persona_as_the_rules_say(client, world):
     wrong = []
-    for name in project_url_names():
-        rule = RULES[name]
+    rules = [(name, RULES[name]) for name in project_url_names()]
+    rules += sorted(UNNAMED_RULES.items())
+    for name, rule in rules:
+        url = rule_url(world, name, rule)
         for persona in PERSONAS:
             expected = rule.expect.get(persona)
-            got = answer(client, world, persona, name, rule)
+            response = fetch(client, world, persona, url)
+            got = response.status_code
             if got != expected:
                 wrong.append(f"{name} as {persona}: expected {expected}, got {got}")
+            wrong += [f"{name} as {persona}: {p}" for p in answer_problems(response, url, persona)]
     assert wrong == [], "\n".join(wrong)
 
 
@@ -522,10 +582,14 @@ def test_admin_is_for_administrators_only(client, world):
     ]
     wrong = []
     for name in names:
+        url = reverse(name)
         for persona in PERSONAS:
-            got = answer(client, world, persona, name, Rule(ADMIN_RULE))
+            response = fetch(client, world, persona, url)
+            got = response.status_code
             if got != ADMIN_RULE[persona]:
                 wrong.append(f"{name} as {persona}: expected {ADMIN_RULE[persona]}, got {got}")
+            elif got == 302 and not sent_to_sign_in(response, url, reverse("admin:login")):
+                wrong.append(f"{name} as {persona}: redirects to {response.url}, not admin sign-in")
     assert wrong == [], "\n".join(wrong)
 
 
@@ -584,9 +648,13 @@ def test_people_without_rights_cannot_change_department_a_objects(client, world)
             client.logout()
             if persona != "anonymous":
                 client.force_login(Person.objects.get(pk=world.people[persona].pk))
-            got = client.post(reverse(name, kwargs=rule.kwargs(world)), {}).status_code
+            url = reverse(name, kwargs=rule.kwargs(world))
+            response = client.post(url, {})
+            got = response.status_code
             if got not in post_expectation(name, persona):
                 wrong.append(
                     f"POST {name} as {persona}: expected {post_expectation(name, persona)}, got {got}"
                 )
+            elif persona == "anonymous" and not sent_to_sign_in(response, url):
+                wrong.append(f"POST {name} as anonymous: redirects to {response.url}, not sign-in")
     assert wrong == [], "\n".join(wrong)
