@@ -10,7 +10,9 @@ from documents.models import Document
 from qms_portal.organisation.models import Department, Person
 
 from . import periods
-from .models import Clause, Kpi, Process, Risk
+from .models import Clause, Kpi, Process, Risk, Status
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 SIPOC_HELP = _("One per line: what | from whom (or to whom), for example “Application | Citizen”.")
 
@@ -254,10 +256,23 @@ class ProcessFilterForm(forms.Form):
         empty_label=_("All clauses"),
     )
     mine = forms.BooleanField(label=_("Only mine"), required=False)
+    kpi_status = forms.ChoiceField(
+        label=_("KPI status"),
+        required=False,
+        choices=[("", _("Any KPI status")), *Status.choices, ("none", _("No value in the period"))],
+    )
+    kpi_from = forms.DateField(label=_("KPI values from"), required=False, widget=DATE_INPUT)
+    kpi_to = forms.DateField(label=_("KPI values to"), required=False, widget=DATE_INPUT)
 
     def __init__(self, *args, person, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = Department.objects.visible_to(person)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kpi_from") and data.get("kpi_to") and data["kpi_from"] > data["kpi_to"]:
+            raise forms.ValidationError(_("The KPI period ends before it starts; swap the dates."))
+        return data
 
 
 class RiskFilterForm(forms.Form):

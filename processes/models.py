@@ -243,6 +243,38 @@ class KpiQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True, process__is_active=True)
 
+    def with_latest_value(self, start=None, end=None):
+        """Each KPI with ``latest_value``: its latest measurement in [start, end] (either bound
+        optional), or None. The dashboard, the review inputs and the register share this."""
+        latest = Measurement.objects.filter(kpi=models.OuterRef("pk"))
+        if start:
+            latest = latest.filter(period__gte=start)
+        if end:
+            latest = latest.filter(period__lte=end)
+        value = latest.order_by("-period").values("value")[:1]
+        return self.annotate(latest_value=models.Subquery(value))
+
+    def pks_in_status(self, status, start=None, end=None):
+        """Ids of the active KPIs whose latest value in the period is ``status`` (green, amber,
+        red, or "none" for no value), decided by :func:`kpi_status` like everywhere else."""
+        rows = (
+            self.active()
+            .with_latest_value(start, end)
+            .values_list("pk", "latest_value", "direction", "amber_threshold", "red_threshold")
+        )
+        return [
+            pk
+            for pk, value, direction, amber, red in rows
+            if (
+                "none"
+                if value is None
+                else kpi_status(
+                    value, direction=direction, amber_threshold=amber, red_threshold=red
+                ).value
+            )
+            == status
+        ]
+
 
 class Kpi(models.Model):
     """A key performance indicator of a process (ISO 9001 9.1.1)."""
