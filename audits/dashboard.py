@@ -110,6 +110,35 @@ def figures(agency, *, start, end, department=None):
     }
 
 
+def links_for(data):
+    """The filtered list behind every number of the dashboard, with its department and period.
+
+    KPI counts open the process register filtered to the KPIs in that status (its KPIs column
+    then adds up to the count); service figures open the statistics of the period's year."""
+    dept, start, end = data["department_id"], data["start"], data["end"]
+    period = {"start": start.isoformat(), "end": end.isoformat(), "department": dept}
+    nc_list, action_list, audit_list = "audits:nc_list", "audits:action_list", "audits:audit_list"
+    kpi = {"kpi_from": start.isoformat(), "kpi_to": end.isoformat(), "department": dept}
+    statistics = _url("services:statistics", year=start.year, department=dept)
+    return {
+        "open_ncs": _url(nc_list, status="open", department=dept),
+        "raised_ncs": _url(
+            nc_list, raised_from=start.isoformat(), raised_to=end.isoformat(), department=dept
+        ),
+        "awaiting_verification": _url(nc_list, status="implemented", department=dept),
+        "overdue_actions": _url(action_list, overdue="on", department=dept),
+        "open_actions": _url(action_list, status="open", department=dept),
+        # The register's "due" filter is "past the review date" (next_review_due < today), as here.
+        "documents_overdue": _url("documents:register", due="on", department=dept),
+        "audits": {
+            "total": _url(audit_list, **period),
+            **{s: _url(audit_list, status=s, **period) for s in Audit.Status.values},
+        },
+        "kpis": {s: _url("processes:list", kpi_status=s, **kpi) for s in data["kpis"]},
+        "services": statistics,
+    }
+
+
 def clause_coverage(clauses, clause_audits):
     """Audits covering each main clause: counts of criteria equal, inside or above it."""
     result = {}

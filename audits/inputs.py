@@ -5,11 +5,11 @@ of what management saw. Citizen satisfaction and service-commitment performance 
 services app through :func:`service_performance`, the one pluggable input.
 """
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from documents.models import Document
-from processes.models import Kpi, Measurement, Risk, kpi_status
+from processes.models import Kpi, Risk, kpi_status
 
 from .models import Action, Audit, ChecklistItem, Nonconformity
 
@@ -120,13 +120,10 @@ def nonconformities(agency, start, end):
 
 def kpi_statuses(agency, start, end, *, department=None):
     """Traffic light of each active KPI's latest value in the period (9.3.2 c 3)."""
-    latest = Measurement.objects.filter(
-        kpi=OuterRef("pk"), period__gte=start, period__lte=end
-    ).order_by("-period")
     kpis = (
         Kpi.objects.active()
         .filter(process__agency=agency)
-        .annotate(latest_value=Subquery(latest.values("value")[:1]))
+        .with_latest_value(start, end)
         .select_related("process")
     )
     if department is not None:

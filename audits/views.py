@@ -693,6 +693,7 @@ def dashboard_view(request):
         "filter_form": form,
         "data": data,
         "charts": dashboard.charts_for(data),
+        "links": dashboard.links_for(data),
         "dept": department.pk if department else "",
     }
     return render(

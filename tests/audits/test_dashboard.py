@@ -1,13 +1,21 @@
 """The quality manager's dashboard: the numbers, their links, filters and a fixed query count."""
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from model_bakery import baker
 
 from audits import workflow
 from audits.models import Action, Nonconformity
+from documents.models import Document
+from processes.models import Kpi, Measurement
+from tests.documents.conftest import draft_document, make_effective
+from tests.processes.conftest import make_process
 
 from .conftest import raise_nc
 
@@ -74,27 +82,106 @@ def test_department_filter(
     assert data["nc"]["open"] == 2 and data["actions"]["overdue"] == 2
 
 
+def dashboard_links(html):
+    """(href, number) of every link in the dashboard's figures, after checking that no number
+    there stands outside a link. Charts are SVG with links of their own; clause numbers are not
+    counts."""
+    services = html.index('id="services"')
+    figures = html[html.index('<div class="tiles">') : html.index("</section>", services)]
+    figures = re.sub(r"<svg.*?</svg>", "", figures, flags=re.S)
+    figures = re.sub(r'<p class="hint">.*?</p>', "", figures, flags=re.S)
+    links = re.findall(r'<a [^>]*href="([^"]+)"[^>]*>(.*?)</a>', figures, flags=re.S)
+    outside = re.sub(r"<a [^>]*>.*?</a>", "", figures, flags=re.S)
+    assert not re.findall(r"\d", re.sub(r"<[^>]+>", "", outside)), "a number without a link"
+    numbers = [re.search(r"\d+", re.sub(r"<[^>]+>", "", text)) for _href, text in links]
+    return [
+        (unescape(href), int(number.group()) if number else None)  # "On time: —%" has none
+        for (href, _text), number in zip(links, numbers, strict=True)
+    ]
+
+
+def rows_behind(client, href):
+    """How many things the list at ``href`` shows: its rows, or for the process register filtered
+    by KPI status the KPIs in that status (one process can hold several)."""
+    response = client.get(href)
+    assert response.status_code == 200, href
+    page = response.context["page"]
+    if href.startswith(reverse("processes:list")):
+        return sum(process.kpi_count for process in page.object_list)
+    return page.paginator.count
+
+
 def test_every_number_links_to_the_list_behind_it(
-    client, quality_manager, agency, department_a, owner
+    client, quality_manager, agency, department_a, department_b, owner, outsider, colleague
 ):
+    today = timezone.localdate()
     seed(4, agency=agency, department=department_a, owner=owner, raiser=quality_manager)
+    seed(2, agency=agency, department=department_b, owner=outsider, raiser=quality_manager)
+    Nonconformity.objects.filter(reference="B-FIN-0").update(severity="minor")
+    process = make_process(code="CORE-01", owner=owner, department=department_a)
+    other = make_process(code="CORE-02", owner=owner, department=department_a)
+    elsewhere = make_process(code="SUP-01", owner=outsider, department=department_b)
+    for target, value, name in [
+        (process, "97", "green"),
+        (process, "85", "amber"),
+        (process, "50", "red-1"),
+        (process, "60", "red-2"),
+        (other, "40", "red-3"),
+        (other, None, "none"),
+        (elsewhere, "10", "red elsewhere"),
+    ]:
+        kpi = baker.make(
+            Kpi,
+            process=target,
+            name=name,
+            target=Decimal("95"),
+            amber_threshold=Decimal("90"),
+            red_threshold=Decimal("80"),
+        )
+        if value is not None:
+            Measurement.objects.create(
+                kpi=kpi, period=date(today.year, 1, 1), value=Decimal(value), recorded_by=owner
+            )
+            Measurement.objects.create(  # older, and outside the period: the latest value counts
+                kpi=kpi, period=date(today.year - 1, 12, 1), value=Decimal("99"), recorded_by=owner
+            )
+    overdue = draft_document(owner, department_a, title="Counter procedure")
+    make_effective(overdue.revisions.get(), reviewer=colleague, approver=quality_manager)
+    Document.objects.filter(pk=overdue.pk).update(next_review_due=today - timedelta(days=3))
     client.force_login(quality_manager)
-    assert (
-        client.get(reverse("audits:nc_list"), {"status": "open", "severity": "major"})
-        .context["page"]
-        .paginator.count
-        == 2
+    response = client.get(
+        reverse("audits:dashboard"),
+        {
+            "department": department_a.pk,
+            "start": f"{today.year}-01-01",
+            "end": f"{today.year}-12-31",
+        },
     )
-    assert (
-        client.get(reverse("audits:nc_list"), {"status": "open", "department": department_a.pk})
-        .context["page"]
-        .paginator.count
-        == 4
-    )
-    assert (
-        client.get(reverse("audits:action_list"), {"overdue": "on"}).context["page"].paginator.count
-        == 4
-    )
+    data = response.context["data"]
+    assert data["kpis"] == {"green": 1, "amber": 1, "red": 3, "none": 1}
+    assert data["nc"]["open"] == 4 and data["actions"]["overdue"] == 4
+    assert data["documents_overdue"] == 1
+    links = dashboard_links(response.content.decode())
+    followed = 0
+    for href, number in links:
+        if href.startswith(reverse("services:statistics")):
+            assert client.get(href).status_code == 200
+            continue
+        assert f"department={department_a.pk}" in href, href
+        assert rows_behind(client, href) == number, href
+        followed += 1
+    checked = {href.split("?")[0] for href, _number in links}
+    assert {
+        reverse("audits:nc_list"),
+        reverse("audits:action_list"),
+        reverse("audits:audit_list"),
+        reverse("processes:list"),
+        reverse("documents:register"),
+        reverse("services:statistics"),
+    } <= checked
+    kpi_links = [(h, n) for h, n in links if h.startswith(reverse("processes:list"))]
+    assert sorted(n for _h, n in kpi_links) == [1, 1, 1, 3]
+    assert followed >= 15
 
 
 def test_audit_programme_progress_and_coverage(client, quality_manager, audit, auditor):
