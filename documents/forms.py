@@ -208,7 +208,17 @@ class RegisterFilterForm(forms.Form):
         + [c for c in Revision.Status.choices if c[0] != "superseded"],
     )
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=Person.objects.none(), required=False)
-    due = forms.BooleanField(label=_("Due for review"), required=False)
+    due = forms.BooleanField(label=_("Overdue for review"), required=False)
+    waiting = forms.ChoiceField(
+        label=_("Waiting for me"),
+        required=False,
+        choices=[
+            ("", _("Not filtered")),
+            ("sign", _("My signature")),
+            ("read", _("My acknowledgement")),
+            ("correct", _("My corrections")),
+        ],
+    )
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,

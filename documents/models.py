@@ -137,6 +137,23 @@ class DocumentQuerySet(models.QuerySet):
     def due_for_review(self, on=None):
         return self.filter(is_obsolete=False, next_review_due__lte=on or timezone.localdate())
 
+    def overdue_for_review(self, today=None):
+        """Past their review date (due today is not yet overdue), as ``is_overdue_for_review``: the
+        register's filter, the dashboard tile that links to it and the escalation list agree."""
+        return self.filter(is_obsolete=False, next_review_due__lt=today or timezone.localdate())
+
+    def waiting_for(self, person, what):
+        """Documents with a revision waiting for the person: ``sign`` it, ``read`` and acknowledge
+        it, or ``correct`` it (their draft returned by reviewers). The home page links here."""
+        revisions = {
+            "sign": Revision.objects.awaiting_signature_by(person),
+            "read": Revision.objects.filter(
+                pk__in=Acknowledgement.objects.waiting_for(person).values("revision_id")
+            ),
+            "correct": Revision.objects.returned_to(person),
+        }[what]
+        return self.filter(Exists(revisions.filter(document=OuterRef("pk"))))
+
     def with_register_columns(self):
         """Add the latest revision's label and status, and the effective revision's date."""
         latest = Revision.objects.filter(document=OuterRef("pk")).order_by("-created_at", "-pk")
@@ -264,6 +281,24 @@ def lapsed_share_documents(certifier, now=None):
 class RevisionQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=Revision.OPEN_STATUSES)
+
+    def awaiting_signature_by(self, person):
+        """In review and waiting for the person: a named reviewer who has not signed as reviewed,
+        or a named approver who has not approved, in the current round."""
+        mine = Signature.objects.filter(
+            revision=OuterRef("pk"), signer=person, review_round=OuterRef("review_round")
+        )
+        to_review = Exists(
+            Revision.reviewers.through.objects.filter(revision=OuterRef("pk"), person=person)
+        ) & ~Exists(mine.filter(meaning=Signature.Meaning.REVIEWED))
+        to_approve = Exists(
+            Revision.approvers.through.objects.filter(revision=OuterRef("pk"), person=person)
+        ) & ~Exists(mine.filter(meaning=Signature.Meaning.APPROVED))
+        return self.filter(status=Revision.Status.IN_REVIEW).filter(to_review | to_approve)
+
+    def returned_to(self, person):
+        """The person's drafts that reviewers sent back (a draft after a review round)."""
+        return self.filter(author=person, status=Revision.Status.DRAFT, review_round__gt=0)
 
     def once_in_force(self):
         """Revisions that were effective at some time: the effective one, those it superseded, and
@@ -459,6 +494,10 @@ class Signature(models.Model):
 class AcknowledgementQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(acknowledged_at__isnull=True)
+
+    def waiting_for(self, person):
+        """Effective revisions the person was asked to read and has not acknowledged yet."""
+        return self.pending().filter(person=person, revision__status=Revision.Status.EFFECTIVE)
 
 
 class Acknowledgement(models.Model):

@@ -43,7 +43,9 @@ def _register_queryset(request):
         if data["owner"]:
             documents = documents.filter(owner=data["owner"])
         if data["due"]:
-            documents = documents.due_for_review()
+            documents = documents.overdue_for_review()
+        if data["waiting"]:
+            documents = documents.waiting_for(request.user, data["waiting"])
         documents = documents.order_by(RegisterFilterForm.SORTS.get(data["sort"] or "number"), "pk")
     else:
         documents = documents.order_by("number")

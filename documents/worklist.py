@@ -1,65 +1,72 @@
 """What document control asks of a person, for their home page (a fixed number of queries)."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Window
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from qms_portal.organisation.worklist import WorkItem, register
 
-from .models import Acknowledgement, Document, Revision, Signature
+from .models import Acknowledgement, Document, Revision
 
 #: At most this many items of one kind on the home page; the register lists the rest.
 LIMIT = 25
 
 
+def _first_and_total(queryset):
+    """The first ``LIMIT`` rows and how many there are in all, in one query (a window count)."""
+    rows = list(queryset.annotate(total_rows=Window(Count("pk")))[:LIMIT])
+    return rows, rows[0].total_rows if rows else 0
+
+
+def _see_all(rows, total, text, kind, **register_filter):
+    """When a list is cut at ``LIMIT``, one more item: the total, linking to the register."""
+    if total <= len(rows):
+        return []
+    url = reverse("documents:register") + "?" + urlencode(register_filter)
+    return [WorkItem(text % {"count": total}, url, kind)]
+
+
 @register
 def document_work(person):
+    """Revisions to sign, to read, drafts returned, periodic reviews and (for quality managers)
+    overdue reviews elsewhere: each list capped, with its total linking to the register."""
     today = timezone.localdate()
     items = []
-    in_review = (
-        Revision.objects.filter(status=Revision.Status.IN_REVIEW)
-        .filter(
-            Q(pk__in=Revision.reviewers.through.objects.filter(person=person).values("revision_id"))
-            | Q(
-                pk__in=Revision.approvers.through.objects.filter(person=person).values(
-                    "revision_id"
-                )
-            )
-        )
+    to_sign, total = _first_and_total(
+        Revision.objects.awaiting_signature_by(person)
         .select_related("document")
-        .prefetch_related(
-            Prefetch(
-                "signatures",
-                queryset=Signature.objects.filter(signer=person),
-                to_attr="my_signatures",
-            ),
-            Prefetch("reviewers", to_attr="reviewer_list"),
-            Prefetch("approvers", to_attr="approver_list"),
-        )
+        .order_by("document__number", "pk")
     )
-    for revision in in_review:
-        mine = {
-            s.meaning for s in revision.my_signatures if s.review_round == revision.review_round
-        }
-        to_review = any(p.pk == person.pk for p in revision.reviewer_list)
-        to_approve = any(p.pk == person.pk for p in revision.approver_list)
-        if (to_review and Signature.Meaning.REVIEWED not in mine) or (
-            to_approve and Signature.Meaning.APPROVED not in mine
-        ):
-            items.append(
-                WorkItem(
-                    _("Sign %(revision)s") % {"revision": revision},
-                    revision.get_absolute_url(),
-                    _("Review"),
-                )
+    for revision in to_sign:
+        items.append(
+            WorkItem(
+                _("Sign %(revision)s") % {"revision": revision},
+                revision.get_absolute_url(),
+                _("Review"),
             )
-    for ack in (
-        Acknowledgement.objects.pending()
-        .filter(person=person, revision__status=Revision.Status.EFFECTIVE)
+        )
+    items += _see_all(
+        to_sign,
+        total,
+        ngettext(
+            "All %(count)d revision waiting for your signature",
+            "All %(count)d revisions waiting for your signature",
+            total,
+        ),
+        _("Review"),
+        waiting="sign",
+    )
+    to_read, total = _first_and_total(
+        Acknowledgement.objects.waiting_for(person)
         .select_related("revision__document")
-    ):
+        .order_by("due_date", "pk")
+    )
+    for ack in to_read:
         items.append(
             WorkItem(
                 _("Read and acknowledge %(revision)s") % {"revision": ack.revision},
@@ -69,6 +76,17 @@ def document_work(person):
                 bool(ack.due_date and ack.due_date < today),
             )
         )
+    items += _see_all(
+        to_read,
+        total,
+        ngettext(
+            "All %(count)d document waiting for your acknowledgement",
+            "All %(count)d documents waiting for your acknowledgement",
+            total,
+        ),
+        _("Read"),
+        waiting="read",
+    )
     for document in Document.objects.filter(
         owner=person, is_obsolete=False, next_review_due__lte=today + timedelta(days=30)
     ).order_by("next_review_due")[:LIMIT]:
@@ -81,9 +99,12 @@ def document_work(person):
                 document.is_overdue_for_review(today),
             )
         )
-    for revision in Revision.objects.filter(
-        author=person, status=Revision.Status.DRAFT, review_round__gt=0
-    ).select_related("document"):
+    returned, total = _first_and_total(
+        Revision.objects.returned_to(person)
+        .select_related("document")
+        .order_by("document__number", "pk")
+    )
+    for revision in returned:
         items.append(
             WorkItem(
                 _("Correct %(revision)s (returned by reviewers)") % {"revision": revision},
@@ -91,18 +112,48 @@ def document_work(person):
                 _("Draft"),
             )
         )
+    items += _see_all(
+        returned,
+        total,
+        ngettext(
+            "All %(count)d draft returned to you by reviewers",
+            "All %(count)d drafts returned to you by reviewers",
+            total,
+        ),
+        _("Draft"),
+        waiting="correct",
+    )
     if person.is_quality_manager and person.agency_id:
-        for document in Document.objects.filter(agency_id=person.agency_id).due_for_review(
-            today - timedelta(days=1)
-        ):
-            if document.owner_id != person.pk:
-                items.append(
-                    WorkItem(
-                        _("Overdue for review: %(document)s") % {"document": document},
-                        document.get_absolute_url(),
-                        _("Escalated"),
-                        document.next_review_due,
-                        True,
-                    )
+        items += _escalations(person, today)
+    return items
+
+
+def _escalations(person, today):
+    """Other owners' documents overdue for review; the total is the agency's, as the register's
+    "overdue for review" filter and the dashboard tile count them (two queries)."""
+    overdue = Document.objects.filter(agency_id=person.agency_id).overdue_for_review(today)
+    items = [
+        WorkItem(
+            _("Overdue for review: %(document)s") % {"document": document},
+            document.get_absolute_url(),
+            _("Escalated"),
+            document.next_review_due,
+            True,
+        )
+        for document in overdue.exclude(owner=person).order_by("next_review_due", "number")[:LIMIT]
+    ]
+    total = overdue.count()
+    if len(items) == LIMIT and total > LIMIT:
+        items.append(
+            WorkItem(
+                ngettext(
+                    "All %(count)d document overdue for review",
+                    "All %(count)d documents overdue for review",
+                    total,
                 )
+                % {"count": total},
+                reverse("documents:register") + "?due=on",
+                _("Escalated"),
+            )
+        )
     return items
