@@ -7,6 +7,7 @@ printed" and the download date. The stored original is never changed.
 import io
 
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 from pypdf import PdfReader, PdfWriter
 
 STAMP_HTML = """<html><head><style>
@@ -14,8 +15,8 @@ STAMP_HTML = """<html><head><style>
 body {{ margin: 0; font-family: "DejaVu Sans", "Noto Sans CJK SC", sans-serif; }}
 .stamp {{ position: absolute; left: 18pt; right: 18pt; bottom: 8pt; font-size: 7pt; color: #b3261e;
          border-top: 0.5pt solid #b3261e; padding-top: 2pt; display: flex; justify-content: space-between; }}
-</style></head><body><div class="stamp"><span>{number} · Rev. {label} · {status}</span>
-<span>UNCONTROLLED WHEN PRINTED · 打印件为非受控文件</span><span>Downloaded {date}</span></div></body></html>"""
+</style></head><body><div class="stamp"><span>{number} · {label} · {status}</span>
+<span>UNCONTROLLED WHEN PRINTED · 打印件为非受控文件</span><span>{date}</span></div></body></html>"""
 
 
 def _stamp_page(width, height, *, number, label, status, date):
@@ -33,7 +34,10 @@ def _stamp_page(width, height, *, number, label, status, date):
 
 
 def stamped_pdf(source, *, number, label, status, date):
-    """Bytes of ``source`` (a binary file) with the control stamp merged onto every page."""
+    """Bytes of ``source`` (a binary file) with the control stamp merged onto every page, in the
+    active language (the downloader's); "uncontrolled when printed" is always bilingual."""
+    label = _("Rev. %(label)s") % {"label": label}
+    date = _("Downloaded %(date)s") % {"date": date}
     writer = PdfWriter(clone_from=PdfReader(source))
     stamps = {}
     for page in writer.pages:

@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from qms_portal.organisation.models import Notification
@@ -32,11 +33,18 @@ def test_effective_pdf_is_stamped_on_every_page_and_the_original_is_intact(
     assert response["Content-Disposition"] == f'attachment; filename="{document.number}-revA.pdf"'
     pages = PdfReader(io.BytesIO(response.content)).pages
     assert len(pages) == 3
-    for page in pages:
+    today = timezone.localdate().isoformat()
+    for number, page in enumerate(pages, start=1):
         text = page.extract_text()
-        assert (
-            "UNCONTROLLED WHEN PRINTED" in text and document.number in text and "Effective" in text
-        )
+        assert f"page {number}" in text  # the original content is still there, in order
+        for stamp in (
+            "UNCONTROLLED WHEN PRINTED",
+            document.number,
+            "Rev. A",
+            "Effective",
+            f"Downloaded {today}",
+        ):
+            assert stamp in text, (number, stamp)
     with revision.file.open("rb") as stored:
         assert hashlib.sha256(stored.read()).hexdigest() == revision.sha256
 
@@ -76,3 +84,27 @@ def test_image_revisions_are_served_as_attachments(owner, department_a, colleagu
 def test_anonymous_visitors_are_sent_to_sign_in(effective, client):
     response = client.get(download_url(effective, effective.revisions.get()))
     assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_the_stamp_speaks_the_downloaders_language(effective, outsider, client):
+    outsider.language = "zh-hans"
+    outsider.save(update_fields=["language"])
+    client.force_login(outsider)
+    revision = effective.revisions.get()
+    response = client.get(download_url(effective, revision))
+    assert response.status_code == 200
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert f"版本 {revision.label}" in text
+    assert f"下载于 {timezone.localdate().isoformat()}" in text
+    assert "Downloaded" not in text and "Rev." not in text
+
+
+@pytest.mark.parametrize(
+    "path", ["/media/", "/media/documents/TC/whatever.pdf", "/media/../settings.py"]
+)
+def test_files_are_never_served_from_the_media_url(effective, quality_manager, client, path):
+    """Stored files reach people only through the permission-checked download view."""
+    client.force_login(quality_manager)
+    assert client.get(path).status_code == 404
+    stored = effective.revisions.get().file.name
+    assert client.get(f"/media/{stored}").status_code == 404
