@@ -172,14 +172,16 @@ class DocumentQuerySet(models.QuerySet):
             return self.filter(is_obsolete=True)
         return self.filter(is_obsolete=False, latest_status=status)
 
-    def search(self, text):
-        """Number, title and the text of any revision: PostgreSQL full-text search where available
-        (with a substring match for Chinese, which has no spaces between words), else substring."""
+    def search(self, text, *, person):
+        """Number, title and the text of the revisions the person may read (a draft's words must
+        not reveal it to readers of the effective revision): PostgreSQL full-text search where
+        available (with a substring match for Chinese, which has no spaces between words), else
+        substring."""
         text = text.strip()
         if not text:
             return self
         matches = Q(number__icontains=text) | Q(title__icontains=text)
-        revisions = Revision.objects.filter(document=OuterRef("pk"))
+        revisions = Revision.objects.readable_by(person).filter(document=OuterRef("pk"))
         if connection.vendor == "postgresql":
             from django.contrib.postgres.search import SearchQuery, SearchVector
 
@@ -306,6 +308,29 @@ class RevisionQuerySet(models.QuerySet):
         return self.filter(
             Q(status__in=[Revision.Status.EFFECTIVE, Revision.Status.SUPERSEDED])
             | Q(status=Revision.Status.OBSOLETE, effective_at__isnull=False)
+        )
+
+    def readable_by(self, person):
+        """Revisions whose content the person may read, on documents they may see: those once in
+        force, and working copies for the people who work on them (the rule of
+        ``workflow.can_read_open_revisions``, as a query)."""
+        if person.is_superuser:
+            return self
+        in_force = Q(pk__in=self.model.objects.once_in_force().values("pk"))
+        if person.agency_id is None or person.is_certifier:
+            return self.filter(in_force)
+        if person.is_quality_manager or person.is_administrator or person.is_auditor:
+            return self.filter(in_force | Q(document__agency_id=person.agency_id))
+        named = Q(
+            pk__in=Revision.reviewers.through.objects.filter(person=person).values("revision_id")
+        ) | Q(pk__in=Revision.approvers.through.objects.filter(person=person).values("revision_id"))
+        return self.filter(
+            in_force
+            | Q(
+                document__agency_id=person.agency_id,
+                document__owner_department_id__in=person.department_ids,
+            )
+            | named
         )
 
 

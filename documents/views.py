@@ -33,7 +33,7 @@ def _register_queryset(request):
     if form.is_valid():
         data = form.cleaned_data
         if data["q"]:
-            documents = documents.search(data["q"])
+            documents = documents.search(data["q"], person=request.user)
         if data["department"]:
             documents = documents.filter(owner_department=data["department"])
         if data["doc_type"]:

@@ -123,6 +123,35 @@ def test_search_finds_number_title_and_text_inside_pdf_and_docx(
     assert numbers(client, q="nothing-like-this") == []
 
 
+def test_search_reads_only_revisions_the_searcher_may_read(
+    owner,
+    colleague,
+    outsider,
+    department_a,
+    quality_manager,
+    client,
+    django_capture_on_commit_callbacks,
+):
+    """A next draft's words must not reveal a document to readers of its effective revision."""
+    with django_capture_on_commit_callbacks(execute=True):
+        document = draft_document(
+            owner, department_a, title="Supplier payments", upload=pdf_upload(text="invoice")
+        )
+        make_effective(document.revisions.get(), reviewer=colleague, approver=quality_manager)
+        workflow.start_revision(
+            document=document,
+            actor=owner,
+            change_summary="Planned change",
+            upload=pdf_upload(text="confidential restructuring plan"),
+        )
+    client.force_login(outsider)
+    assert numbers(client, q="invoice") == [document.number]
+    assert numbers(client, q="restructuring") == []
+    for person in (owner, quality_manager):
+        client.force_login(person)
+        assert numbers(client, q="restructuring") == [document.number]
+
+
 def test_csv_export_lists_the_filtered_register(effective, quality_manager, client):
     client.force_login(quality_manager)
     response = client.get(REGISTER, {"export": "csv"})
