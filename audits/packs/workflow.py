@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from documents import workflow as document_workflow
-from documents.models import Document, DocumentUserObjectPermission
+from documents.models import Document, DocumentUserObjectPermission, lapsed_share_documents
 from qms_portal import outbox
 from qms_portal.organisation.models import Person
 from qms_portal.organisation.notifications import notify
@@ -241,11 +241,13 @@ def pack_share(*, pack, actor, certifier, expires_on):
             % {"name": certifier.display_name}
         )
     documents = _documents_of(pack)
+    # Permissions an expired share still holds until the sweep are not "already" the certifier's:
+    # this share grants them itself, so that sweep leaves them in place.
     already = set(
         DocumentUserObjectPermission.objects.filter(
             user=certifier, permission__codename="view_document"
         ).values_list("content_object_id", flat=True)
-    )
+    ) - set(lapsed_share_documents(certifier))
     granted = sorted(d.pk for d in documents if d.pk not in already)
     share = PackShare(
         pack=pack,

@@ -63,3 +63,23 @@ def test_a_document_shared_outside_the_pack_stays_visible_after_the_pack_share_e
     granted = share(pack, quality_manager, unshared_certifier)
     PackShare.objects.filter(pk=granted.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     assert list(Document.objects.visible_to(unshared_certifier)) == [other]
+
+
+def test_sharing_again_before_the_sweep_keeps_the_documents_after_it(
+    client, pack, quality_manager, unshared_certifier, records
+):
+    """A new share made while an expired one still holds the permissions grants the documents
+    itself, so the sweep of the old share does not take them from the new one."""
+    from audits.packs import workflow as pack_workflow
+
+    document = records["document"]
+    first = share(pack, quality_manager, unshared_certifier)
+    PackShare.objects.filter(pk=first.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    second = share(pack, quality_manager, unshared_certifier)
+    assert document.pk in second.granted_document_ids
+
+    assert pack_workflow.expire_shares() == 1
+    assert unshared_certifier.has_perm("documents.view_document", document)
+    assert list(Document.objects.visible_to(unshared_certifier)) == [document]
+    client.force_login(unshared_certifier)
+    assert register_numbers(client) == [document.number]
