@@ -3,6 +3,9 @@ header and "page X of Y" footer, one section per choice, Chinese and English tex
 
 import re
 
+from django.utils import translation
+from django.utils.formats import date_format
+
 from audits.packs.models import Section
 from tests.packs.conftest import define, pdf_pages_text, pdf_reader
 
@@ -43,7 +46,11 @@ def test_chinese_and_english_text_both_render(pack):
 def test_the_cover_prints_scope_period_and_the_manifest_hash(pack):
     cover = pdf_pages_text(pack)[0]
     assert "Finance" in cover
-    assert f"{pack.period_start:%Y-%m-%d} – {pack.period_end:%Y-%m-%d}" in cover
+    with translation.override(pack.language):
+        start, end = (
+            date_format(d, "SHORT_DATE_FORMAT") for d in (pack.period_start, pack.period_end)
+        )
+    assert f"{start} – {end}" in cover
     assert pack.manifest_sha256 in re.sub(r"\s+", "", cover)
 
 
