@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -304,12 +304,14 @@ class ServiceRequest(models.Model):
     """One citizen's request: from the public form or an Open311 client, the same record."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received", _("Received")
-        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-        IN_PROGRESS = "in_progress", _("In progress")
-        RESOLVED = "resolved", _("Resolved")
-        CLOSED = "closed", _("Closed")
-        REJECTED = "rejected", _("Rejected")
+        # A context of their own: other apps use the same English words with other meanings
+        # ("Acknowledged" is a date column in documents, "Rejected" a review verdict).
+        RECEIVED = "received", pgettext_lazy("request status", "Received")
+        ACKNOWLEDGED = "acknowledged", pgettext_lazy("request status", "Acknowledged")
+        IN_PROGRESS = "in_progress", pgettext_lazy("request status", "In progress")
+        RESOLVED = "resolved", pgettext_lazy("request status", "Resolved")
+        CLOSED = "closed", pgettext_lazy("request status", "Closed")
+        REJECTED = "rejected", pgettext_lazy("request status", "Rejected")
 
     class Channel(models.TextChoices):
         WEB = "web", _("Public web form")
@@ -339,6 +341,12 @@ class ServiceRequest(models.Model):
     citizen_name = models.CharField(_("name"), max_length=120, blank=True)
     citizen_email = models.EmailField(_("e-mail"), blank=True)
     citizen_phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        help_text=_("The language the citizen used; e-mails to them are written in it."),
+    )
     address = models.CharField(_("address"), max_length=300, blank=True)
     address_id = models.CharField(_("address id"), max_length=60, blank=True)
     zipcode = models.CharField(_("postal code"), max_length=20, blank=True)
@@ -472,6 +480,9 @@ class RequestUpdate(models.Model):
     from_status = models.CharField(max_length=20, choices=ServiceRequest.Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=ServiceRequest.Status.choices, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
+    citizen_emailed_at = models.DateTimeField(
+        _("e-mailed to the citizen"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("request update")

@@ -12,13 +12,14 @@ Each function locks the request, checks who may act, writes the change with a re
 and an update row (public or internal), and queues notifications only after the commit.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from qms_portal import uploads
+from qms_portal import outbox, uploads
 from qms_portal.organisation.models import Department, Membership
 from qms_portal.organisation.notifications import notify
 
@@ -119,6 +120,7 @@ def submit_request(*, service, submission, channel, photos=(), api_key=None, at=
         submitted_at=at,
         updated_at=at,
         due_date=due,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
         **vars(submission),
     )
     with uploads.removing_on_failure(*(item for item, _photo in checked)), transaction.atomic():
@@ -183,7 +185,9 @@ def _require(actor, request, name=None):
 
 
 def _record(request, *, actor, at, text="", public=False, from_status="", to_status=""):
-    return RequestUpdate.objects.create(
+    """One step of the request's life; a public one is e-mailed to a citizen who left an address
+    (recorded in the outbox with the step, so a broker outage does not lose it)."""
+    update = RequestUpdate.objects.create(
         request=request,
         author=actor,
         text=text,
@@ -192,6 +196,9 @@ def _record(request, *, actor, at, text="", public=False, from_status="", to_sta
         to_status=to_status,
         created_at=at,
     )
+    if public and request.citizen_email:
+        outbox.enqueue("services.tasks.email_citizen", update.pk)
+    return update
 
 
 def _transition(name, *, request_id, actor, text="", public=True, at=None, **fields):
