@@ -7,6 +7,7 @@ not shared with a certifier); 403 when they may see it but not do what they ask.
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from . import workflow
 from .models import Action, Audit, AuditProgramme, ChecklistItem, ManagementReview, Nonconformity
@@ -81,7 +82,7 @@ def get_action_for(person, pk, *, to="view"):
         .first()
     )
     if action is None:
-        raise Http404(_("No such action."))
+        raise Http404(pgettext("corrective action", "No such action."))
     return action
 
 

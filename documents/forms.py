@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qms_portal.organisation.models import Department, Person
 
@@ -223,7 +224,7 @@ class RegisterFilterForm(forms.Form):
         label=_("Sort by"),
         required=False,
         choices=[
-            ("number", _("Number")),
+            ("number", pgettext_lazy("document number", "Number")),
             ("-number", _("Number, descending")),
             ("title", _("Title")),
             ("-title", _("Title, descending")),

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from guardian.shortcuts import assign_perm
 
 from qms_portal import uploads
@@ -70,13 +71,14 @@ def _require_transition(revision, name):
         )
 
 
+# Lazy: a module-level gettext would freeze the language of whoever imported the module first.
 _ACTION_NAMES = {
-    "submit": _("submitted for review"),
-    "reject": _("rejected"),
-    "approve": _("approved"),
-    "make_effective": _("made effective"),
-    "supersede": _("superseded"),
-    "make_obsolete": _("made obsolete"),
+    "submit": gettext_lazy("submitted for review"),
+    "reject": pgettext_lazy("revision transition", "rejected"),
+    "approve": pgettext_lazy("revision transition", "approved"),
+    "make_effective": gettext_lazy("made effective"),
+    "supersede": gettext_lazy("superseded"),
+    "make_obsolete": gettext_lazy("made obsolete"),
 }
 
 

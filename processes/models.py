@@ -12,6 +12,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from qms_portal.organisation.models import Agency, Department
@@ -461,7 +462,7 @@ class Risk(models.Model):
         verbose_name=_("risk owner"),
     )
     review_date = models.DateField(_("next review"))
-    is_closed = models.BooleanField(_("closed"), default=False)
+    is_closed = models.BooleanField(pgettext_lazy("state", "closed"), default=False)
     history = HistoricalRecords()
 
     objects = RiskQuerySet.as_manager()

@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qms_portal.organisation.models import Department, Person
 
@@ -147,7 +148,11 @@ class RatingForm(forms.Form):
 
 
 class QueueFilterForm(forms.Form):
-    STATUS_CHOICES = [("", _("All")), ("open", _("Open")), *ServiceRequest.Status.choices]
+    STATUS_CHOICES = [
+        ("", _("All")),
+        ("open", pgettext_lazy("request status", "Open")),
+        *ServiceRequest.Status.choices,
+    ]
     DEADLINE_CHOICES = [
         ("", _("Any")),
         (DeadlineStatus.AT_RISK, DeadlineStatus.AT_RISK.label),

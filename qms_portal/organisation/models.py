@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
@@ -281,7 +282,7 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         Person, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
     )
-    key = models.CharField(_("key"), max_length=200, unique=True)
+    key = models.CharField(pgettext_lazy("notification", "key"), max_length=200, unique=True)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"), blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)

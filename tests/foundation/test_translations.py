@@ -9,12 +9,17 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import defaultdict
 from pathlib import Path
 
+import polib
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ["qms_portal", "documents", "processes", "audits", "services", "templates", "locale"]
+SHIPPED = sorted(ROOT.glob("*/locale/zh_Hans/LC_MESSAGES/django.po")) + [
+    ROOT / "locale/zh_Hans/LC_MESSAGES/django.po"
+]
 
 
 def entries(po_file, flag):
@@ -77,3 +82,27 @@ def test_catalogues_compile_with_consistent_placeholders():
             text=True,
         )
         assert result.returncode == 0, result.stderr
+
+
+def test_a_message_has_one_translation_across_catalogues():
+    """Django merges every catalogue into one at runtime (LOCALE_PATHS first, then the apps in
+    INSTALLED_APPS order), so a message translated two ways shows one of the two everywhere.
+    The same words with another meaning need a context of their own (pgettext, `context "…"`)."""
+    translations = defaultdict(lambda: defaultdict(list))
+    for po_file in SHIPPED:
+        for entry in polib.pofile(str(po_file)):
+            if entry.obsolete or entry.fuzzy:
+                continue
+            text = tuple(entry.msgstr_plural[n] for n in sorted(entry.msgstr_plural))
+            text = text or entry.msgstr
+            if any(text):
+                label = po_file.relative_to(ROOT).parts[0]
+                translations[(entry.msgctxt, entry.msgid)][text].append(label)
+    conflicts = []
+    for (context, msgid), found in translations.items():
+        if len(found) > 1:
+            where = "; ".join(f"{text} in {', '.join(labels)}" for text, labels in found.items())
+            conflicts.append(f"{msgid!r} (context {context!r}): {where}")
+    assert conflicts == [], f"{len(conflicts)} messages have two translations:\n" + "\n".join(
+        conflicts
+    )
