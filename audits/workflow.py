@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qms_portal import uploads
 from qms_portal.organisation.models import Agency, Department, Person
@@ -60,17 +61,18 @@ TRANSITIONS = {
     "review_sign": ((RS.DRAFT,), RS.SIGNED),
 }
 
+# Lazy: a module-level gettext would freeze the language of whoever imported the module first.
 _ACTION_NAMES = {
-    "audit_start": _("started"),
-    "audit_report": _("moved to reporting"),
-    "audit_close": _("closed"),
-    "nc_contain": _("given a correction"),
-    "nc_analyse": _("given a root cause"),
-    "nc_plan": _("given an action plan"),
-    "nc_implement": _("marked implemented"),
-    "nc_verify_effective": _("verified"),
-    "nc_verify_ineffective": _("verified"),
-    "review_sign": _("signed"),
+    "audit_start": gettext_lazy("started"),
+    "audit_report": gettext_lazy("moved to reporting"),
+    "audit_close": gettext_lazy("closed"),
+    "nc_contain": gettext_lazy("given a correction"),
+    "nc_analyse": gettext_lazy("given a root cause"),
+    "nc_plan": gettext_lazy("given an action plan"),
+    "nc_implement": gettext_lazy("marked implemented"),
+    "nc_verify_effective": gettext_lazy("verified"),
+    "nc_verify_ineffective": gettext_lazy("verified"),
+    "review_sign": gettext_lazy("signed"),
 }
 
 
