@@ -41,14 +41,15 @@ TRANSITIONS = {
     "transfer": (OPEN, Status.RECEIVED),
 }
 
+# Lazy: a module-level gettext would freeze the language of whoever imported the module first.
 _ACTION_NAMES = {
-    "acknowledge": _("acknowledged"),
-    "start": _("started"),
-    "resolve": _("resolved"),
-    "reopen": _("reopened"),
-    "close": _("closed"),
-    "reject": _("rejected"),
-    "transfer": _("transferred"),
+    "acknowledge": gettext_lazy("acknowledged"),
+    "start": gettext_lazy("started"),
+    "resolve": gettext_lazy("resolved"),
+    "reopen": gettext_lazy("reopened"),
+    "close": gettext_lazy("closed"),
+    "reject": gettext_lazy("rejected"),
+    "transfer": gettext_lazy("transferred"),
 }
 
 

@@ -171,3 +171,13 @@ def test_queue_filters(client, owner, service, citizen_request):
     assert pks(q="card reader", status="") == [other.pk]
     assert pks(q=citizen_request.tracking_code, status="") == [citizen_request.pk]
     assert pks(mine="on", status="") == []
+
+
+def test_refusals_name_the_step_in_the_readers_language(owner, citizen_request):
+    from django.utils import translation
+
+    workflow.acknowledge(request_id=citizen_request.pk, actor=owner, note="")
+    with translation.override("zh-hans"), pytest.raises(workflow.RequestError) as refused:
+        workflow.acknowledge(request_id=citizen_request.pk, actor=owner, note="")
+    assert "acknowledged" not in str(refused.value)
+    assert "确认" in str(refused.value)
