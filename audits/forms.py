@@ -5,6 +5,7 @@ from datetime import date
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from processes.models import Clause, Kpi, Process
 from qms_portal.organisation.models import Department, Person
@@ -174,7 +175,7 @@ class AnalyseForm(forms.Form):
 
 
 class ActionForm(forms.Form):
-    title = forms.CharField(label=_("Action"), max_length=200)
+    title = forms.CharField(label=pgettext_lazy("corrective action", "Action"), max_length=200)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=Person.objects.none())
     due_date = forms.DateField(label=_("Due date"), widget=DATE)
     description = forms.CharField(

@@ -3,6 +3,7 @@
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from qms_portal.organisation.worklist import WorkItem, register
 
@@ -21,7 +22,7 @@ def audit_work(person):
         WorkItem(
             title=action.title,
             url=action.get_absolute_url(),
-            kind=_("Action"),
+            kind=pgettext("corrective action", "Action"),
             due=action.due_date,
             overdue=action.due_date < today,
         )

@@ -130,7 +130,7 @@ class SignForm(RevisionPageForm):
         label=_("Meaning of my signature"), choices=Signature.Meaning.choices
     )
     comment = forms.CharField(
-        label=_("Comment"),
+        label=pgettext_lazy("signature", "Comment"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=5000,

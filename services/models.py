@@ -115,7 +115,7 @@ class Service(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text=_("The promised completion time, in working days after submission."),
     )
-    group = models.CharField(_("group"), max_length=60, blank=True)
+    group = models.CharField(pgettext_lazy("service catalogue", "group"), max_length=60, blank=True)
     keywords = models.CharField(_("keywords"), max_length=200, blank=True)
     service_notice = models.CharField(
         _("notice to the citizen"),
