@@ -126,6 +126,9 @@ def main():
     print(f"Database: {connection.vendor} ({connection.settings_dict['NAME']})")
     started = time.perf_counter()
     seed(args.rows)
+    if connection.vendor == "postgresql":  # fresh planner statistics, as autovacuum would keep
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     print(
         f"Seeded in {time.perf_counter() - started:.1f} s; nonconformities: "
         f"{Nonconformity.objects.count()}, actions: {Action.objects.count()}"

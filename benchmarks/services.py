@@ -116,6 +116,9 @@ def main():
     print(f"Database: {connection.vendor} ({connection.settings_dict['NAME']})")
     started = time.perf_counter()
     seed(args.requests_stored)
+    if connection.vendor == "postgresql":  # fresh planner statistics, as autovacuum would keep
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     print(
         f"Seeded in {time.perf_counter() - started:.1f} s; "
         f"citizen requests stored: {ServiceRequest.objects.count()}"
