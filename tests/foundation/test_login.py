@@ -125,3 +125,34 @@ def test_admin_works_for_administrators_with_history(client, administrator, depa
     assert client.get(reverse("admin:organisation_department_changelist")).status_code == 200
     url = reverse("admin:organisation_department_history", args=[department_a.pk])
     assert client.get(url).status_code == 200
+
+
+def _urls(**views):
+    """The portal's URLs plus the given views (and Django's default error handlers)."""
+    from django.urls import include, path
+
+    patterns = [path(f"{n}/", v) for n, v in views.items()] + [path("", include("qms_portal.urls"))]
+    return type("urls", (), {"urlpatterns": patterns})
+
+
+def test_refusals_and_server_errors_use_the_portal_pages(client, outsider, settings):
+    from django.core.exceptions import PermissionDenied
+
+    def refused(request):
+        raise PermissionDenied("Only heads of department may do this.")
+
+    def broken(request):
+        raise RuntimeError("boom")
+
+    settings.ROOT_URLCONF = _urls(refused=refused, broken=broken)
+    client.force_login(outsider)
+    response = client.get("/refused/")
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "Only heads of department may do this." in page and 'class="footer"' in page
+
+    client.raise_request_exception = False
+    response = client.get("/broken/")
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert "Something went wrong" in page and "系统出错" in page and "Nothing was saved" in page
