@@ -18,6 +18,7 @@ from documents.models import Revision
 from qms_portal import outbox
 from qms_portal.celery import app
 from qms_portal.organisation.models import Notification, OutboxTask
+from qms_portal.organisation.notifications import notify
 from tests.documents.conftest import draft_document
 from tests.foundation.test_celery_worker import ROOT, database_url_of_test_database, wait_for
 
@@ -129,8 +130,15 @@ def test_outage_then_recovery_runs_each_task_once(
     # A crash between publishing and marking sends a task twice: it still has one effect.
     entry = OutboxTask.objects.filter(task_name__endswith="deliver_notification").first()
     OutboxTask.objects.filter(pk=entry.pk).update(published_at=None)
-    history_before = Notification.history.count()
+    pks = list(notifications.values_list("pk", flat=True))
+    history_before = Notification.history.filter(id__in=pks).count()
     assert outbox.publish(entry.pk)
-    time.sleep(3)
-    assert Notification.history.count() == history_before
+    # The solo worker takes tasks in order: once a task queued after the duplicate has run, the
+    # duplicate has run too (a fixed sleep could pass before the worker got to it).
+    sentinel, _created = notify(recipient=owner, key="after-the-duplicate", subject="Sentinel")
+    assert wait_for(
+        lambda: Notification.objects.get(pk=sentinel.pk).emailed_at is not None, timeout=30
+    )
+    assert OutboxTask.objects.get(pk=entry.pk).published_at is not None
+    assert Notification.history.filter(id__in=pks).count() == history_before
     assert all(n.email_attempts == 1 for n in notifications)
