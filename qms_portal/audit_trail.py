@@ -4,8 +4,9 @@ A model whose history is declared with ``ChainedHistoricalRecords()`` gets two h
 the previous row's hash and its own, ``sha256(previous hash + canonical row contents)``. Rows are
 chained per table, in the order they were written; a chain head row, locked from before the row's
 hash is computed until the transaction that inserts the row commits, keeps concurrent writers from
-forking the chain or inserting rows in an order other than the chain's. ``verify_chains()`` (the ``verify_audit_trail``
-command) recomputes every chain: a row changed, deleted or inserted behind the portal's back shows.
+forking the chain or inserting rows in an order other than the chain's. ``verify_chains()`` (the
+``verify_audit_trail`` command) recomputes every chain: a row changed, deleted or inserted behind
+the portal's back shows.
 """
 
 import hashlib

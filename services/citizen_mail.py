@@ -40,11 +40,7 @@ def email_update(update_id):
 
 
 def _message(update, request):
-    status = (
-        RequestUpdate(to_status=update.to_status).get_to_status_display()
-        if update.to_status
-        else request.get_status_display()
-    )
+    status = update.get_to_status_display() if update.to_status else request.get_status_display()
     subject = _("Your request %(code)s: %(status)s") % {
         "code": request.tracking_code,
         "status": status,
