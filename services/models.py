@@ -483,6 +483,7 @@ class RequestUpdate(models.Model):
     citizen_emailed_at = models.DateTimeField(
         _("e-mailed to the citizen"), null=True, blank=True, editable=False
     )
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("request update")
@@ -510,6 +511,7 @@ class RequestPhoto(models.Model):
     file_kind = models.CharField(max_length=10)
     file_size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("photo")

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
 
 from processes.models import Clause
 from qms_portal.audit_trail import ChainedHistoricalRecords
@@ -221,6 +222,7 @@ class PackDownload(models.Model):
     client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     zip_sha256 = models.CharField(max_length=64)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("evidence pack download")

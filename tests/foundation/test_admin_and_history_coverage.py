@@ -37,10 +37,6 @@ NO_HISTORY = {
     "documents.DocumentGroupObjectPermission": "django-guardian grant, written by workflows",
     "audits.EvidencePackUserObjectPermission": "django-guardian grant, written by workflows",
     "audits.EvidencePackGroupObjectPermission": "django-guardian grant, written by workflows",
-    # Append-only records that are themselves the history:
-    "audits.PackDownload": "an append-only log of downloads, never edited",
-    "services.RequestUpdate": "the request's timeline: one row per step, appended, never edited",
-    "services.RequestPhoto": "written once when the citizen submits; read-only in the admin",
 }
 
 
