@@ -174,7 +174,7 @@ class EvidencePackAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PackDownload)
-class PackDownloadAdmin(admin.ModelAdmin):
+class PackDownloadAdmin(SimpleHistoryAdmin):
     list_display = ["pack", "person", "downloaded_at", "client_address"]
     list_filter = ["pack__agency"]
     readonly_fields = [

@@ -69,7 +69,7 @@ from .models import RequestPhoto  # noqa: E402
 
 
 @admin.register(RequestPhoto)
-class RequestPhotoAdmin(ReadOnlyAdmin):
+class RequestPhotoAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     """Photos citizens attached (bytes checked at upload): shown, never edited or replaced."""
 
     list_display = ["original_filename", "request", "file_kind", "file_size", "sha256"]
