@@ -44,6 +44,17 @@ def get_revision_for(person, document_pk, pk):
     return revision
 
 
+def revisions_shown_to(person, document):
+    """The document's revisions the person may see, newest first: those once in force for every
+    reader, working copies too for the people who work on them (as ``get_revision_for``)."""
+    readable = workflow.can_read_open_revisions(person, document)
+    return [
+        r
+        for r in document.revisions.select_related("author").order_by("-created_at", "-pk")
+        if r.was_in_force or readable
+    ]
+
+
 def require_editor(person, revision):
     if not workflow.can_edit(person, revision.document):
         raise PermissionDenied(

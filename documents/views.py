@@ -160,9 +160,7 @@ def _message(error):
 @login_required
 def detail(request, pk):
     document = access.get_document_for(request.user, pk)
-    revisions = list(document.revisions.select_related("author").order_by("-created_at", "-pk"))
-    readable = workflow.can_read_open_revisions(request.user, document)
-    shown = [r for r in revisions if r.was_in_force or readable]
+    shown = access.revisions_shown_to(request.user, document)
     current = next((r for r in shown if r.status == Revision.Status.EFFECTIVE), None)
     focus = next((r for r in shown if r.status in Revision.OPEN_STATUSES), None) or current
     if focus is None and shown:
@@ -174,12 +172,7 @@ def detail(request, pk):
 def revision_detail(request, pk, revision_pk):
     revision = access.get_revision_for(request.user, pk, revision_pk)
     document = revision.document
-    readable = workflow.can_read_open_revisions(request.user, document)
-    revisions = [
-        r
-        for r in document.revisions.select_related("author").order_by("-created_at", "-pk")
-        if r.was_in_force or readable
-    ]
+    revisions = access.revisions_shown_to(request.user, document)
     return _revision_page(request, document, revision, revisions)
 
 
@@ -237,12 +230,7 @@ def _revision_page(request, document, revision, revisions, *, forms=None, error=
 def _action_failed(request, revision, error, forms=None):
     """Show the revision page again with the reason, as a 4xx (409: the state forbids it)."""
     document = revision.document
-    readable = workflow.can_read_open_revisions(request.user, document)
-    revisions = [
-        r
-        for r in document.revisions.select_related("author").order_by("-created_at", "-pk")
-        if r.was_in_force or readable
-    ]
+    revisions = access.revisions_shown_to(request.user, document)
     status = 409 if isinstance(error, workflow.DocumentError) else 400
     return _revision_page(
         request,

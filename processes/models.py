@@ -68,6 +68,25 @@ class ProcessQuerySet(models.QuerySet):
         """Agency people see their agency's processes; a certifier those of shared departments."""
         return self.filter(department__in=Department.objects.visible_to(person))
 
+    def with_register_counts(self, *, person, kpi_status="", kpi_from=None, kpi_to=None):
+        """Annotate ``kpi_count`` and ``open_risk_count``. With ``kpi_status`` (green, amber, red,
+        none), only processes with a KPI in that status in the period, and only those KPIs
+        counted: the dashboard's KPI numbers link here, and the column adds up to them."""
+        counted_kpis = models.Q(kpis__is_active=True)
+        processes = self
+        if kpi_status:
+            matching = Kpi.objects.visible_to(person).pks_in_status(kpi_status, kpi_from, kpi_to)
+            processes = processes.filter(
+                pk__in=Kpi.objects.filter(pk__in=matching).values("process_id")
+            )
+            counted_kpis = models.Q(kpis__in=matching)
+        return processes.annotate(
+            kpi_count=models.Count("kpis", filter=counted_kpis, distinct=True),
+            open_risk_count=models.Count(
+                "risks", filter=models.Q(risks__is_closed=False), distinct=True
+            ),
+        )
+
     def editable_by(self, person):
         """Processes the person may change: their own; all of the agency for a quality manager."""
         visible = self.visible_to(person)

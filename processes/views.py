@@ -24,7 +24,7 @@ from .forms import (
     RiskFilterForm,
     RiskForm,
 )
-from .models import Interaction, Kpi, Measurement, Process, Risk
+from .models import Interaction, Measurement, Process, Risk
 
 PAGE_SIZE = 25
 FORM_ERROR_STATUS = 400
@@ -53,7 +53,7 @@ def _filtered_processes(request):
         .select_related("owner", "department")
         .order_by("code")
     )
-    counted_kpis = Q(kpis__is_active=True)
+    kpi_filter = {}
     if form.is_valid():
         data = form.cleaned_data
         if data["q"]:
@@ -71,21 +71,8 @@ def _filtered_processes(request):
             processes = processes.filter(clauses=data["clause"])
         if data["mine"]:
             processes = processes.filter(owner=request.user)
-        if data["kpi_status"]:
-            # The dashboard's KPI counts link here: the KPIs column then counts only the KPIs in
-            # that status, so the column adds up to the dashboard's number.
-            matching = Kpi.objects.visible_to(request.user).pks_in_status(
-                data["kpi_status"], data["kpi_from"], data["kpi_to"]
-            )
-            processes = processes.filter(
-                pk__in=Kpi.objects.filter(pk__in=matching).values("process_id")
-            )
-            counted_kpis = Q(kpis__in=matching)
-    processes = processes.annotate(
-        kpi_count=Count("kpis", filter=counted_kpis, distinct=True),
-        open_risk_count=Count("risks", filter=Q(risks__is_closed=False), distinct=True),
-    )
-    return form, processes
+        kpi_filter = {key: data[key] for key in ("kpi_status", "kpi_from", "kpi_to")}
+    return form, processes.with_register_counts(person=request.user, **kpi_filter)
 
 
 @login_required

@@ -36,8 +36,12 @@ def new_tracking_code():
 
 
 def normalise_tracking_code(text):
-    """What a citizen typed (spaces, lower case, O for 0, missing hyphens) as a stored code."""
-    raw = "".join(ch for ch in str(text or "").upper() if ch.isalnum())
+    """What a citizen typed (spaces, lower case, O for 0, missing hyphens) as a stored code; None
+    when it is not one. Control characters are nobody's typing (and a NUL fails in PostgreSQL)."""
+    text = str(text or "").strip()
+    if not text.isprintable():
+        return None
+    raw = "".join(ch for ch in text.upper() if ch.isalnum())
     raw = raw.replace("O", "0").replace("I", "1").replace("L", "1")
     if len(raw) != TRACKING_LENGTH or any(ch not in TRACKING_ALPHABET for ch in raw):
         return None

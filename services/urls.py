@@ -7,7 +7,7 @@ app_name = "services"
 urlpatterns = [
     # Citizens: no sign-in.
     path("", views.catalogue, name="catalogue"),
-    path("s/<str:code>/", views.service_page, name="service"),
+    path("s/<slug:code>/", views.service_page, name="service"),  # a service code's characters only
     path("track/", views.track_lookup, name="track_lookup"),
     path("track/<str:code>/", views.track, name="track"),
     path("track/<str:code>/rate/", views.rate, name="rate"),

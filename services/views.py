@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import access, intake, throttle, workflow
+from . import access, throttle, workflow
 from .deadlines import DeadlineStatus, at_risk_until, deadline_status
 from .forms import (
     ActionForm,
@@ -68,8 +68,6 @@ def catalogue(request):
 
 def service_page(request, code):
     """A service's page with the request form; the form posts back here."""
-    if intake.has_control_characters(code):  # a NUL would reach PostgreSQL and fail there
-        raise Http404(_("No such service."))
     service = get_object_or_404(
         Service.objects.public().select_related("agency", "department"), code=code
     )
@@ -120,8 +118,7 @@ def _tracked(request, code):
     """The request with this code, counting failed guesses against the client address."""
     if throttle.is_blocked("track", request):
         return None, _too_many(request)
-    # Sloppy typing is forgiven (spaces, lower case); control characters are nobody's typing.
-    normalised = None if intake.has_control_characters(code) else normalise_tracking_code(code)
+    normalised = normalise_tracking_code(code)
     found = (
         ServiceRequest.objects.select_related("service", "department")
         .filter(tracking_code=normalised)
