@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "qms_portal.security.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "qms_portal.errors.RuleErrorMiddleware",
 ]
 
 ROOT_URLCONF = "qms_portal.urls"
@@ -117,6 +118,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "qms_portal.organisation.context_processors.portal",
             ],
+            # The status badge and history reasons, available in every template without {% load %}.
+            "builtins": ["qms_portal.templatetags"],
         },
     },
 ]

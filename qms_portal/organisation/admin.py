@@ -12,6 +12,7 @@ from .models import (
     Notification,
     OutboxTask,
     Person,
+    ReferenceSequence,
 )
 
 
@@ -96,3 +97,11 @@ class AuditChainHeadAdmin(ReadOnlyAdmin):
 
     list_display = ["table", "length", "last_hash"]
     search_fields = ["table"]
+
+
+@admin.register(ReferenceSequence)
+class ReferenceSequenceAdmin(ReadOnlyAdmin):
+    """The last number given per agency, kind of reference and year (NC-2026-007)."""
+
+    list_display = ["agency", "kind", "year", "last_value"]
+    list_filter = ["kind", "year"]

@@ -347,3 +347,27 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return f"{self.table}: {self.length} rows"
+
+
+class ReferenceSequence(models.Model):
+    """The last number given for one kind of reference in one agency and year (NC-2026-007).
+
+    Numbering locks this one row, not the agency: two departments raising nonconformities, or
+    signing documents, never wait on each other (see qms_portal.sequences)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reference sequence")
+        verbose_name_plural = _("reference sequences")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "kind", "year"], name="one_reference_sequence_per_kind_and_year"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.agency_id} {self.kind} {self.year}: {self.last_value}"

@@ -31,6 +31,7 @@ NO_HISTORY = {
     "organisation.OutboxTask": "a queue of tasks for the broker, emptied as they are published",
     "organisation.AuditChainHead": "the audit trail's own bookkeeping; verify_audit_trail checks it",
     "documents.NumberSequence": "a counter; every number taken shows in the document's history",
+    "organisation.ReferenceSequence": "a counter; every reference taken shows in its record's history",
     "organisation.DepartmentUserObjectPermission": "django-guardian grant, written by workflows",
     "organisation.DepartmentGroupObjectPermission": "django-guardian grant, written by workflows",
     "documents.DocumentUserObjectPermission": "django-guardian grant, written by workflows",
