@@ -32,8 +32,10 @@ PAGE_SIZE = 25
 FORM_ERROR_STATUS = 400
 
 
-def _form_page(request, template, context, *, invalid=False):
-    return render(request, template, context, status=FORM_ERROR_STATUS if invalid else 200)
+def _form_page(request, template, context):
+    """A form page; reached after a POST, the form was refused, so 400 (its errors shown)."""
+    status = FORM_ERROR_STATUS if request.method == "POST" else 200
+    return render(request, template, context, status=status)
 
 
 # --- Process register ----------------------------------------------------------------------
@@ -193,9 +195,7 @@ def process_create(request):
         if process:
             messages.success(request, _("Process %(code)s defined.") % {"code": process.code})
             return redirect(process)
-    return _form_page(
-        request, "processes/process_form.html", {"form": form}, invalid=request.method == "POST"
-    )
+    return _form_page(request, "processes/process_form.html", {"form": form})
 
 
 @login_required
@@ -219,12 +219,7 @@ def process_edit(request, pk):
         if saved:
             messages.success(request, _("Process %(code)s saved.") % {"code": saved.code})
             return redirect(saved)
-    return _form_page(
-        request,
-        "processes/process_form.html",
-        {"form": form, "process": process},
-        invalid=request.method == "POST",
-    )
+    return _form_page(request, "processes/process_form.html", {"form": form, "process": process})
 
 
 @login_required
@@ -245,10 +240,7 @@ def interaction_add(request, pk):
             messages.success(request, _("Interaction added."))
             return redirect(process)
     return _form_page(
-        request,
-        "processes/interaction_form.html",
-        {"form": form, "process": process},
-        invalid=request.method == "POST",
+        request, "processes/interaction_form.html", {"form": form, "process": process}
     )
 
 
@@ -331,12 +323,7 @@ def kpi_create(request, pk):
         if kpi:
             messages.success(request, _("KPI “%(name)s” defined.") % {"name": kpi.name})
             return redirect(kpi)
-    return _form_page(
-        request,
-        "processes/kpi_form.html",
-        {"form": form, "process": process},
-        invalid=request.method == "POST",
-    )
+    return _form_page(request, "processes/kpi_form.html", {"form": form, "process": process})
 
 
 @login_required
@@ -351,10 +338,7 @@ def kpi_edit(request, pk):
             messages.success(request, _("KPI saved."))
             return redirect(saved)
     return _form_page(
-        request,
-        "processes/kpi_form.html",
-        {"form": form, "process": kpi.process, "kpi": kpi},
-        invalid=request.method == "POST",
+        request, "processes/kpi_form.html", {"form": form, "process": kpi.process, "kpi": kpi}
     )
 
 
@@ -385,7 +369,6 @@ def measurement_create(request, pk):
         request,
         "processes/measurement_form.html",
         {"form": form, "kpi": kpi, "process": kpi.process},
-        invalid=request.method == "POST",
     )
 
 
@@ -419,7 +402,6 @@ def measurement_correct(request, pk):
             "kpi": measurement.kpi,
             "process": measurement.kpi.process,
         },
-        invalid=request.method == "POST",
     )
 
 
@@ -485,12 +467,7 @@ def risk_create(request, pk):
                 % {"level": risk.level.label, "score": risk.score},
             )
             return redirect(process)
-    return _form_page(
-        request,
-        "processes/risk_form.html",
-        {"form": form, "process": process},
-        invalid=request.method == "POST",
-    )
+    return _form_page(request, "processes/risk_form.html", {"form": form, "process": process})
 
 
 @login_required
@@ -522,5 +499,4 @@ def risk_edit(request, pk):
             # ISO 9001 6.1.2: treatments tracked as actions (audits' shared action model)
             "treatment_actions": risk.actions.select_related("owner").order_by("due_date"),
         },
-        invalid=request.method == "POST",
     )
