@@ -16,6 +16,9 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from qms_portal.organisation.models import Agency, Department
+from qms_portal.organisation.roles import is_quality_manager_of
+from qms_portal.statemachine import Tone
+from qms_portal.visibility import AgencyScopedQuerySet
 
 from . import periods
 from .periods import Frequency
@@ -63,9 +66,10 @@ class Clause(models.Model):
         return ".".join(f"{int(part):02d}" for part in number.split("."))
 
 
-class ProcessQuerySet(models.QuerySet):
-    def visible_to(self, person):
-        """Agency people see their agency's processes; a certifier those of shared departments."""
+class ProcessQuerySet(AgencyScopedQuerySet):
+    """Agency people see their agency's processes; a certifier those of shared departments."""
+
+    def visible_to_certifier(self, person):
         return self.filter(department__in=Department.objects.visible_to(person))
 
     def with_register_counts(self, *, person, kpi_status="", kpi_from=None, kpi_to=None):
@@ -90,8 +94,8 @@ class ProcessQuerySet(models.QuerySet):
     def editable_by(self, person):
         """Processes the person may change: their own; all of the agency for a quality manager."""
         visible = self.visible_to(person)
-        if person.is_superuser or (person.is_quality_manager and person.agency_id):
-            return visible
+        if is_quality_manager_of(person, getattr(person, "agency_id", None)):
+            return visible  # visible_to already keeps a quality manager to their own agency
         return visible.filter(owner=person)
 
 
@@ -203,6 +207,17 @@ class ProcessOutput(models.Model):
         return self.name
 
 
+class ProcessScopedQuerySet(AgencyScopedQuerySet):
+    """Records that belong to a process (KPIs, measurements, risks): seen with their process."""
+
+    process_field = "process"
+    agency_field = "process__agency"
+
+    def visible_to_certifier(self, person):
+        processes = Process.objects.visible_to_certifier(person)
+        return self.filter(**{f"{self.process_field}__in": processes})
+
+
 class InteractionQuerySet(models.QuerySet):
     def visible_to(self, person):
         visible = Process.objects.visible_to(person)
@@ -255,11 +270,13 @@ class Status(models.TextChoices):
     AMBER = "amber", _("Watch")
     RED = "red", _("Off target")
 
+    @property
+    def tone(self):
+        """How the traffic light looks in the one status badge."""
+        return {"green": Tone.OK, "amber": Tone.WARN, "red": Tone.BAD}[self.value]
 
-class KpiQuerySet(models.QuerySet):
-    def visible_to(self, person):
-        return self.filter(process__in=Process.objects.visible_to(person))
 
+class KpiQuerySet(ProcessScopedQuerySet):
     def active(self):
         return self.filter(is_active=True, process__is_active=True)
 
@@ -382,9 +399,9 @@ def kpi_status(value, *, direction, amber_threshold, red_threshold):
     return Status.GREEN
 
 
-class MeasurementQuerySet(models.QuerySet):
-    def visible_to(self, person):
-        return self.filter(kpi__process__in=Process.objects.visible_to(person))
+class MeasurementQuerySet(ProcessScopedQuerySet):
+    process_field = "kpi__process"
+    agency_field = "kpi__process__agency"
 
 
 class Measurement(models.Model):
@@ -426,11 +443,16 @@ class Measurement(models.Model):
     def status(self):
         return self.kpi.status_of(self.value)
 
+    @property
+    def status_label(self):
+        return self.status.label
 
-class RiskQuerySet(models.QuerySet):
-    def visible_to(self, person):
-        return self.filter(process__in=Process.objects.visible_to(person))
+    @property
+    def status_tone(self):
+        return self.status.tone
 
+
+class RiskQuerySet(ProcessScopedQuerySet):
     def with_score(self):
         return self.annotate(score_value=models.F("likelihood") * models.F("impact"))
 

@@ -1,17 +1,19 @@
 """Pages of the processes app: thin; each parses the request, calls a query or workflow, renders."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+
+from qms_portal.csv_export import csv_response
+from qms_portal.errors import apply_rule
 
 from . import access, diagrams, workflow
 from .forms import (
@@ -30,17 +32,10 @@ PAGE_SIZE = 25
 FORM_ERROR_STATUS = 400
 
 
-def _form_page(request, template, context, *, invalid=False):
-    return render(request, template, context, status=FORM_ERROR_STATUS if invalid else 200)
-
-
-def _apply_rule(form, call):
-    """Run a workflow call; a broken rule becomes a form error. Returns the result or None."""
-    try:
-        return call()
-    except workflow.ProcessRuleError as error:
-        form.add_error(None, str(error))
-        return None
+def _form_page(request, template, context):
+    """A form page; reached after a POST, the form was refused, so 400 (its errors shown)."""
+    status = FORM_ERROR_STATUS if request.method == "POST" else 200
+    return render(request, template, context, status=status)
 
 
 # --- Process register ----------------------------------------------------------------------
@@ -93,39 +88,27 @@ def process_list(request):
     )
 
 
-def _csv_cell(value):
-    """Spreadsheet-safe text: a leading =, +, - or @ would be read as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+#: The register's columns, in the reader's language when the file is written.
+REGISTER_HEADER = [
+    gettext_lazy("Code"),
+    gettext_lazy("Name"),
+    gettext_lazy("Category"),
+    gettext_lazy("Owner"),
+    gettext_lazy("Department"),
+    gettext_lazy("Purpose"),
+    gettext_lazy("Scope"),
+    gettext_lazy("Inputs (supplier)"),
+    gettext_lazy("Outputs (customer)"),
+    gettext_lazy("ISO 9001 clauses"),
+    gettext_lazy("KPIs"),
+    gettext_lazy("Open risks"),
+    gettext_lazy("Active"),
+]
 
 
-@login_required
-def process_export(request):
-    _form, processes = _filtered_processes(request)
-    processes = processes.prefetch_related("inputs", "outputs", "clauses")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="process-register.csv"'
-    response.write("\ufeff")  # so spreadsheet programs read the Chinese names correctly
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("Code"),
-            _("Name"),
-            _("Category"),
-            _("Owner"),
-            _("Department"),
-            _("Purpose"),
-            _("Scope"),
-            _("Inputs (supplier)"),
-            _("Outputs (customer)"),
-            _("ISO 9001 clauses"),
-            _("KPIs"),
-            _("Open risks"),
-            _("Active"),
-        ]
-    )
+def _register_rows(processes, *, yes, no):
     for p in processes:
-        row = [
+        yield [
             p.code,
             p.name,
             p.get_category_display(),
@@ -140,10 +123,17 @@ def process_export(request):
             ", ".join(c.number for c in p.clauses.all()),
             p.kpi_count,
             p.open_risk_count,
-            _("yes") if p.is_active else _("no"),
+            yes if p.is_active else no,
         ]
-        writer.writerow([_csv_cell(cell) for cell in row])
-    return response
+
+
+@login_required
+def process_export(request):
+    """The filtered register as CSV (streamed, formula-safe, headers in the reader's language)."""
+    _form, processes = _filtered_processes(request)
+    processes = processes.prefetch_related("inputs", "outputs", "clauses")
+    rows = _register_rows(processes, yes=_("yes"), no=_("no"))
+    return csv_response("process-register.csv", REGISTER_HEADER, rows)
 
 
 # --- One process ---------------------------------------------------------------------------
@@ -160,7 +150,8 @@ def process_detail(request, pk):
     for kpi in kpis:
         kpi.latest = next(iter(kpi.measurements.all()), None)
     visible = Process.objects.visible_to(request.user)
-    can_edit = access.can_edit_process(request.user, process)
+    steps = workflow.available_steps(process, request.user)
+    feeds = list(process.feeds.filter(target__in=visible).select_related("target"))
     context = {
         "process": process,
         "inputs": process.inputs.all(),
@@ -169,10 +160,9 @@ def process_detail(request, pk):
         "documents": process.documents.visible_to(request.user).order_by("number"),
         "kpis": kpis,
         "risks": process.risks.filter(is_closed=False).select_related("owner"),
-        "feeds": process.feeds.filter(target__in=visible).select_related("target"),
+        "feeds": [(link, workflow.available_steps(link, request.user)) for link in feeds],
         "fed_by": process.fed_by.filter(source__in=visible).select_related("source"),
-        "can_edit": can_edit,
-        "interaction_form": InteractionForm(source=process) if can_edit else None,
+        "steps": steps,
         "history": process.history.select_related("history_user")[:10],
     }
     return render(request, "processes/process_detail.html", context)
@@ -191,7 +181,7 @@ def process_create(request):
     form = ProcessForm(request.POST or None, agency=request.user.agency)
     if request.method == "POST" and form.is_valid():
         fields, clauses, inputs, outputs, documents = _process_form_fields(form)
-        process = _apply_rule(
+        process = apply_rule(
             form,
             lambda: workflow.process_create(
                 actor=request.user,
@@ -205,9 +195,7 @@ def process_create(request):
         if process:
             messages.success(request, _("Process %(code)s defined.") % {"code": process.code})
             return redirect(process)
-    return _form_page(
-        request, "processes/process_form.html", {"form": form}, invalid=request.method == "POST"
-    )
+    return _form_page(request, "processes/process_form.html", {"form": form})
 
 
 @login_required
@@ -216,7 +204,7 @@ def process_edit(request, pk):
     form = ProcessForm(request.POST or None, instance=process, agency=process.agency)
     if request.method == "POST" and form.is_valid():
         fields, clauses, inputs, outputs, documents = _process_form_fields(form)
-        saved = _apply_rule(
+        saved = apply_rule(
             form,
             lambda: workflow.process_update(
                 process=process,
@@ -231,12 +219,7 @@ def process_edit(request, pk):
         if saved:
             messages.success(request, _("Process %(code)s saved.") % {"code": saved.code})
             return redirect(saved)
-    return _form_page(
-        request,
-        "processes/process_form.html",
-        {"form": form, "process": process},
-        invalid=request.method == "POST",
-    )
+    return _form_page(request, "processes/process_form.html", {"form": form, "process": process})
 
 
 @login_required
@@ -244,7 +227,7 @@ def interaction_add(request, pk):
     process = access.get_process_for(request.user, pk, to="edit")
     form = InteractionForm(request.POST or None, source=process)
     if request.method == "POST" and form.is_valid():
-        done = _apply_rule(
+        done = apply_rule(
             form,
             lambda: workflow.interaction_add(
                 source=process,
@@ -257,24 +240,14 @@ def interaction_add(request, pk):
             messages.success(request, _("Interaction added."))
             return redirect(process)
     return _form_page(
-        request,
-        "processes/interaction_form.html",
-        {"form": form, "process": process},
-        invalid=request.method == "POST",
+        request, "processes/interaction_form.html", {"form": form, "process": process}
     )
 
 
 @login_required
 @require_POST
 def interaction_remove(request, pk):
-    interaction = (
-        Interaction.objects.visible_to(request.user)
-        .select_related("source__owner")
-        .filter(pk=pk)
-        .first()
-    )
-    if interaction is None:
-        raise Http404(_("No such interaction."))
+    interaction = access.get_interaction_for(request.user, pk)
     source = interaction.source
     workflow.interaction_remove(interaction=interaction, actor=request.user)
     messages.success(request, _("Interaction removed."))
@@ -326,10 +299,12 @@ def kpi_detail(request, pk):
         {
             "kpi": kpi,
             "process": kpi.process,
-            "measurements": list(reversed(measurements)),
+            "measurements": [
+                (m, workflow.available_steps(m, request.user)) for m in reversed(measurements)
+            ],
             "chart": diagrams.kpi_trend(kpi, measurements[-24:]),
             "corrections": corrections,
-            "can_edit": access.can_edit_process(request.user, kpi.process),
+            "steps": workflow.available_steps(kpi, request.user),
         },
     )
 
@@ -339,7 +314,7 @@ def kpi_create(request, pk):
     process = access.get_process_for(request.user, pk, to="edit")
     form = KpiForm(request.POST or None, process=process)
     if request.method == "POST" and form.is_valid():
-        kpi = _apply_rule(
+        kpi = apply_rule(
             form,
             lambda: workflow.kpi_create(
                 process=process, actor=request.user, fields=form.cleaned_data
@@ -348,12 +323,7 @@ def kpi_create(request, pk):
         if kpi:
             messages.success(request, _("KPI “%(name)s” defined.") % {"name": kpi.name})
             return redirect(kpi)
-    return _form_page(
-        request,
-        "processes/kpi_form.html",
-        {"form": form, "process": process},
-        invalid=request.method == "POST",
-    )
+    return _form_page(request, "processes/kpi_form.html", {"form": form, "process": process})
 
 
 @login_required
@@ -361,17 +331,14 @@ def kpi_edit(request, pk):
     kpi = access.get_kpi_for(request.user, pk, to="edit")
     form = KpiForm(request.POST or None, instance=kpi, process=kpi.process)
     if request.method == "POST" and form.is_valid():
-        saved = _apply_rule(
+        saved = apply_rule(
             form, lambda: workflow.kpi_update(kpi=kpi, actor=request.user, fields=form.cleaned_data)
         )
         if saved:
             messages.success(request, _("KPI saved."))
             return redirect(saved)
     return _form_page(
-        request,
-        "processes/kpi_form.html",
-        {"form": form, "process": kpi.process, "kpi": kpi},
-        invalid=request.method == "POST",
+        request, "processes/kpi_form.html", {"form": form, "process": kpi.process, "kpi": kpi}
     )
 
 
@@ -381,7 +348,7 @@ def measurement_create(request, pk):
     form = MeasurementForm(request.POST or None, kpi=kpi)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        measurement = _apply_rule(
+        measurement = apply_rule(
             form,
             lambda: workflow.measurement_record(
                 kpi=kpi,
@@ -402,7 +369,6 @@ def measurement_create(request, pk):
         request,
         "processes/measurement_form.html",
         {"form": form, "kpi": kpi, "process": kpi.process},
-        invalid=request.method == "POST",
     )
 
 
@@ -414,7 +380,7 @@ def measurement_correct(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        saved = _apply_rule(
+        saved = apply_rule(
             form,
             lambda: workflow.measurement_correct(
                 measurement=measurement,
@@ -436,7 +402,6 @@ def measurement_correct(request, pk):
             "kpi": measurement.kpi,
             "process": measurement.kpi.process,
         },
-        invalid=request.method == "POST",
     )
 
 
@@ -489,7 +454,7 @@ def risk_create(request, pk):
     process = access.get_process_for(request.user, pk, to="edit")
     form = RiskForm(request.POST or None, process=process)
     if request.method == "POST" and form.is_valid():
-        risk = _apply_rule(
+        risk = apply_rule(
             form,
             lambda: workflow.risk_create(
                 process=process, actor=request.user, fields=form.cleaned_data
@@ -502,23 +467,16 @@ def risk_create(request, pk):
                 % {"level": risk.level.label, "score": risk.score},
             )
             return redirect(process)
-    return _form_page(
-        request,
-        "processes/risk_form.html",
-        {"form": form, "process": process},
-        invalid=request.method == "POST",
-    )
+    return _form_page(request, "processes/risk_form.html", {"form": form, "process": process})
 
 
 @login_required
 def risk_edit(request, pk):
-    risk = access.get_risk_for(request.user, pk)
-    can_edit = access.can_edit_process(request.user, risk.process)
-    if request.method == "POST" and not can_edit:
-        access.require_edit(request.user, risk.process)
+    to = "edit" if request.method == "POST" else "view"
+    risk = access.get_risk_for(request.user, pk, to=to)
     form = RiskForm(request.POST or None, instance=risk, process=risk.process)
     if request.method == "POST" and form.is_valid():
-        saved = _apply_rule(
+        saved = apply_rule(
             form,
             lambda: workflow.risk_update(risk=risk, actor=request.user, fields=form.cleaned_data),
         )
@@ -536,10 +494,9 @@ def risk_edit(request, pk):
             "form": form,
             "process": risk.process,
             "risk": risk,
-            "can_edit": can_edit,
+            "steps": workflow.available_steps(risk, request.user),
             "history": risk.history.select_related("history_user")[:10],
             # ISO 9001 6.1.2: treatments tracked as actions (audits' shared action model)
             "treatment_actions": risk.actions.select_related("owner").order_by("due_date"),
         },
-        invalid=request.method == "POST",
     )

@@ -2,15 +2,25 @@
 
 Every write is a function here: it checks who may do it, locks what it changes, and raises
 :class:`ProcessRuleError` with a message the person can act on. Views and tasks call these.
+
+Processes, KPIs and risks have no status of their own (a KPI's traffic light is derived from its
+values), so there is no state machine here: every step a page offers is a change of the process's
+definition, taken by its owner or a quality manager (:data:`STEPS`, :func:`available_steps`).
 """
+
+from contextlib import contextmanager
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from qms_portal.errors import RuleError
+from qms_portal.history_reasons import reason as reason_with
 from qms_portal.organisation.notifications import notify
+from qms_portal.statemachine import save_with_history
 
-from . import periods
+from . import access, periods
 from .access import can_create_process, require_edit
 from .models import (
     Interaction,
@@ -24,8 +34,28 @@ from .models import (
 )
 
 
-class ProcessRuleError(Exception):
-    """A change that breaks a rule; the message says what to do instead."""
+class ProcessRuleError(RuleError):
+    """A change that breaks a rule; the message says what to do instead.
+
+    400: the pages answer a refused form with 400, as before the shared kernel."""
+
+    status_code = 400
+
+
+#: The steps a page offers on each kind of record, in the order of its buttons. All of them change
+#: the process's definition, so all are its editors' (``access.can_edit``).
+STEPS = {
+    Process: ("edit", "add_kpi", "add_risk", "add_interaction"),
+    Interaction: ("remove_interaction",),
+    Kpi: ("record_value", "edit"),
+    Measurement: ("correct",),
+    Risk: ("edit", "track_action"),
+}
+
+
+def available_steps(obj, person):
+    """The steps ``person`` may take on ``obj`` now: the buttons its page shows."""
+    return list(STEPS[type(obj)]) if access.can_edit(person, obj) else []
 
 
 PROCESS_FIELDS = [
@@ -49,13 +79,12 @@ def _check_same_agency(agency_id, *, owner, department):
         raise ProcessRuleError(_("Choose a process owner from your own agency."))
 
 
-def _save_with_history(instance, *, actor, reason=""):
-    instance._history_user = actor
-    if reason:
-        instance._change_reason = reason
+@contextmanager
+def _refusing_clashes(instance):
+    """A unique constraint hit while saving ``instance`` is a refusal, not a server error."""
     try:
         with transaction.atomic():
-            instance.save()
+            yield
     except IntegrityError as error:
         raise ProcessRuleError(
             _("This clashes with an existing record: %(detail)s")
@@ -87,8 +116,7 @@ def _sync_rows(model, process, rows, party_field, *, actor):
         row = keep.get(key) or model(process=process, name=key[0], **{party_field: key[1]})
         if row.pk is None or row.position != position:
             row.position = position
-            row._history_user = actor
-            row.save()
+            save_with_history(row, actor=actor, reason=None)
 
 
 @transaction.atomic
@@ -101,8 +129,9 @@ def process_create(*, actor, fields, clauses=(), inputs=(), outputs=(), document
         raise ProcessRuleError(_("Choose a department of your own agency."))
     _check_same_agency(agency_id, owner=fields["owner"], department=fields["department"])
     process = Process(agency_id=agency_id, **{k: fields[k] for k in PROCESS_FIELDS if k in fields})
-    _save_with_history(process, actor=actor, reason=_("Process defined"))
-    process._change_reason = _("ISO 9001 clauses set")
+    with _refusing_clashes(process):
+        save_with_history(process, actor=actor, reason=gettext_noop("Process defined"))
+    process._change_reason = gettext_noop("ISO 9001 clauses set")
     process.clauses.set(clauses)
     _set_documents(process, documents)
     _sync_rows(ProcessInput, process, inputs, "supplier", actor=actor)
@@ -115,7 +144,7 @@ def _set_documents(process, documents):
     documents = list(documents)
     if any(d.agency_id != process.agency_id for d in documents):
         raise ProcessRuleError(_("Link only documents of the process's own agency."))
-    process._change_reason = _("Controlled documents linked")
+    process._change_reason = gettext_noop("Controlled documents linked")
     process.documents.set(documents)
 
 
@@ -124,15 +153,22 @@ def process_update(
     *, process, actor, fields, clauses=None, inputs=None, outputs=None, documents=None, reason=""
 ):
     """Change a process definition (its owner or a quality manager)."""
-    process = Process.objects.select_for_update().select_related("owner").get(pk=process.pk)
+    process = (
+        Process.objects.select_for_update(of=("self",)).select_related("owner").get(pk=process.pk)
+    )
     require_edit(actor, process)
     for name in PROCESS_FIELDS:
         if name in fields:
             setattr(process, name, fields[name])
     _check_same_agency(process.agency_id, owner=process.owner, department=process.department)
-    _save_with_history(process, actor=actor, reason=reason or _("Process definition changed"))
+    with _refusing_clashes(process):
+        save_with_history(
+            process,
+            actor=actor,
+            reason=reason_with(gettext_noop("Process definition changed"), reason),
+        )
     if clauses is not None:
-        process._change_reason = _("ISO 9001 clauses changed")
+        process._change_reason = gettext_noop("ISO 9001 clauses changed")
         process.clauses.set(clauses)
     if documents is not None:
         _set_documents(process, documents)
@@ -166,7 +202,8 @@ def interaction_add(*, source, target, output, actor):
             % {"source": source.code, "output": output, "target": target.code}
         )
     interaction = Interaction(source=source, target=target, output=output)
-    _save_with_history(interaction, actor=actor, reason=_("Interaction added"))
+    with _refusing_clashes(interaction):
+        save_with_history(interaction, actor=actor, reason=gettext_noop("Interaction added"))
     return interaction
 
 
@@ -213,13 +250,16 @@ def kpi_create(*, process, actor, fields):
     require_edit(actor, process)
     kpi = Kpi(process=process, **{k: fields[k] for k in KPI_FIELDS if k in fields})
     _check_thresholds(kpi)
-    _save_with_history(kpi, actor=actor, reason=_("KPI defined"))
+    with _refusing_clashes(kpi):
+        save_with_history(kpi, actor=actor, reason=gettext_noop("KPI defined"))
     return kpi
 
 
 @transaction.atomic
 def kpi_update(*, kpi, actor, fields, reason=""):
-    kpi = Kpi.objects.select_for_update().select_related("process__owner").get(pk=kpi.pk)
+    kpi = (
+        Kpi.objects.select_for_update(of=("self",)).select_related("process__owner").get(pk=kpi.pk)
+    )
     require_edit(actor, kpi.process)
     if "frequency" in fields and fields["frequency"] != kpi.frequency and kpi.measurements.exists():
         raise ProcessRuleError(
@@ -232,7 +272,8 @@ def kpi_update(*, kpi, actor, fields, reason=""):
         if name in fields:
             setattr(kpi, name, fields[name])
     _check_thresholds(kpi)
-    _save_with_history(kpi, actor=actor, reason=reason or _("KPI changed"))
+    with _refusing_clashes(kpi):
+        save_with_history(kpi, actor=actor, reason=reason_with(gettext_noop("KPI changed"), reason))
     return kpi
 
 
@@ -252,7 +293,9 @@ def _check_period(kpi, period):
 @transaction.atomic
 def measurement_record(*, kpi, period, value, actor, note=""):
     """Record the KPI's value for one period; a period already measured is corrected instead."""
-    kpi = Kpi.objects.select_for_update().select_related("process__owner").get(pk=kpi.pk)
+    kpi = (
+        Kpi.objects.select_for_update(of=("self",)).select_related("process__owner").get(pk=kpi.pk)
+    )
     require_edit(actor, kpi.process)
     _check_period(kpi, period)
     if kpi.measurements.filter(period=period).exists():
@@ -264,7 +307,8 @@ def measurement_record(*, kpi, period, value, actor, note=""):
             % {"period": kpi.period_label(period)}
         )
     measurement = Measurement(kpi=kpi, period=period, value=value, note=note, recorded_by=actor)
-    _save_with_history(measurement, actor=actor, reason=_("Measurement recorded"))
+    with _refusing_clashes(measurement):
+        save_with_history(measurement, actor=actor, reason=gettext_noop("Measurement recorded"))
     return measurement
 
 
@@ -275,7 +319,7 @@ def measurement_correct(*, measurement, value, reason, actor, note=None):
     if not reason:
         raise ProcessRuleError(_("Say why the value is corrected; the reason is kept in history."))
     measurement = (
-        Measurement.objects.select_for_update()
+        Measurement.objects.select_for_update(of=("self",))
         .select_related("kpi__process__owner")
         .get(pk=measurement.pk)
     )
@@ -289,7 +333,9 @@ def measurement_correct(*, measurement, value, reason, actor, note=None):
         measurement.note = note
     measurement.recorded_by = actor
     measurement.recorded_at = timezone.now()
-    _save_with_history(measurement, actor=actor, reason=reason)
+    save_with_history(
+        measurement, actor=actor, reason=reason_with(gettext_noop("Corrected"), reason)
+    )
     return measurement
 
 
@@ -319,19 +365,25 @@ def risk_create(*, process, actor, fields):
     require_edit(actor, process)
     risk = Risk(process=process, **{k: fields[k] for k in RISK_FIELDS if k in fields})
     _check_risk(risk)
-    _save_with_history(risk, actor=actor, reason=_("Risk recorded"))
+    save_with_history(risk, actor=actor, reason=gettext_noop("Risk recorded"))
     return risk
 
 
 @transaction.atomic
 def risk_update(*, risk, actor, fields, reason=""):
-    risk = Risk.objects.select_for_update().select_related("process__owner").get(pk=risk.pk)
+    risk = (
+        Risk.objects.select_for_update(of=("self",))
+        .select_related("process__owner")
+        .get(pk=risk.pk)
+    )
     require_edit(actor, risk.process)
     for name in RISK_FIELDS:
         if name in fields:
             setattr(risk, name, fields[name])
     _check_risk(risk)
-    _save_with_history(risk, actor=actor, reason=reason or _("Risk reassessed"))
+    save_with_history(
+        risk, actor=actor, reason=reason_with(gettext_noop("Risk reassessed"), reason)
+    )
     return risk
 
 

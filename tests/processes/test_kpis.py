@@ -162,7 +162,7 @@ def test_a_correction_is_kept_in_history_with_its_reason(client, owner, quality_
     assert measurement.value == Decimal(97)
     versions = list(measurement.history.order_by("history_date"))
     assert [v.value for v in versions] == [Decimal(70), Decimal(97)]
-    assert versions[-1].history_change_reason == "Typo: 97 was keyed as 70"
+    assert versions[-1].history_change_reason == "Corrected: Typo: 97 was keyed as 70"
     assert versions[-1].history_user == quality_manager
     assert "Typo: 97 was keyed as 70" in client.get(kpi.get_absolute_url()).content.decode()
 

@@ -14,6 +14,12 @@ from .conftest import make_process, make_processes
 pytestmark = pytest.mark.django_db
 
 
+def csv_of(response):
+    """The rows of a streamed CSV export (the BOM dropped)."""
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(body)))
+
+
 def codes_on_page(response):
     body = response.content.decode()
     return {code for code in ("CORE-01", "SUP-01", "MGT-09") if f">{code}</td>" in body}
@@ -81,7 +87,7 @@ def test_csv_export_lists_the_filtered_register(client, register, owner, process
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = csv_of(response)
     assert rows[0][:3] == ["Code", "Name", "Category"]
     assert [row[0] for row in rows[1:]] == ["CORE-01"]
     assert rows[1][7] == "Application (Citizen)"
@@ -90,7 +96,22 @@ def test_csv_export_lists_the_filtered_register(client, register, owner, process
 
 def test_csv_export_of_a_stranger_is_empty(client, register, stranger):
     client.force_login(stranger)
-    rows = list(
-        csv.reader(io.StringIO(client.get(reverse("processes:export")).content.decode("utf-8-sig")))
-    )
+    rows = csv_of(client.get(reverse("processes:export")))
     assert len(rows) == 1
+
+
+def test_csv_export_writes_a_formula_looking_name_as_text(client, owner, department_a):
+    make_process(code="CORE-07", owner=owner, department=department_a, name="=1+2")
+    make_process(code="CORE-08", owner=owner, department=department_a, name="@SUM(A1)")
+    client.force_login(owner)
+    rows = csv_of(client.get(reverse("processes:export")))
+    names = {row[0]: row[1] for row in rows[1:]}
+    assert names == {"CORE-07": "'=1+2", "CORE-08": "'@SUM(A1)"}
+
+
+def test_csv_export_headers_are_in_the_readers_language(client, owner, process):
+    client.force_login(owner)
+    assert csv_of(client.get(reverse("processes:export")))[0][0] == "Code"
+    owner.language = "zh-hans"
+    owner.save(update_fields=["language"])
+    assert csv_of(client.get(reverse("processes:export")))[0][:3] == ["代码", "名称", "类别"]
