@@ -124,7 +124,9 @@ def process_update(
     *, process, actor, fields, clauses=None, inputs=None, outputs=None, documents=None, reason=""
 ):
     """Change a process definition (its owner or a quality manager)."""
-    process = Process.objects.select_for_update().select_related("owner").get(pk=process.pk)
+    process = (
+        Process.objects.select_for_update(of=("self",)).select_related("owner").get(pk=process.pk)
+    )
     require_edit(actor, process)
     for name in PROCESS_FIELDS:
         if name in fields:
@@ -219,7 +221,9 @@ def kpi_create(*, process, actor, fields):
 
 @transaction.atomic
 def kpi_update(*, kpi, actor, fields, reason=""):
-    kpi = Kpi.objects.select_for_update().select_related("process__owner").get(pk=kpi.pk)
+    kpi = (
+        Kpi.objects.select_for_update(of=("self",)).select_related("process__owner").get(pk=kpi.pk)
+    )
     require_edit(actor, kpi.process)
     if "frequency" in fields and fields["frequency"] != kpi.frequency and kpi.measurements.exists():
         raise ProcessRuleError(
@@ -252,7 +256,9 @@ def _check_period(kpi, period):
 @transaction.atomic
 def measurement_record(*, kpi, period, value, actor, note=""):
     """Record the KPI's value for one period; a period already measured is corrected instead."""
-    kpi = Kpi.objects.select_for_update().select_related("process__owner").get(pk=kpi.pk)
+    kpi = (
+        Kpi.objects.select_for_update(of=("self",)).select_related("process__owner").get(pk=kpi.pk)
+    )
     require_edit(actor, kpi.process)
     _check_period(kpi, period)
     if kpi.measurements.filter(period=period).exists():
@@ -275,7 +281,7 @@ def measurement_correct(*, measurement, value, reason, actor, note=None):
     if not reason:
         raise ProcessRuleError(_("Say why the value is corrected; the reason is kept in history."))
     measurement = (
-        Measurement.objects.select_for_update()
+        Measurement.objects.select_for_update(of=("self",))
         .select_related("kpi__process__owner")
         .get(pk=measurement.pk)
     )
@@ -325,7 +331,11 @@ def risk_create(*, process, actor, fields):
 
 @transaction.atomic
 def risk_update(*, risk, actor, fields, reason=""):
-    risk = Risk.objects.select_for_update().select_related("process__owner").get(pk=risk.pk)
+    risk = (
+        Risk.objects.select_for_update(of=("self",))
+        .select_related("process__owner")
+        .get(pk=risk.pk)
+    )
     require_edit(actor, risk.process)
     for name in RISK_FIELDS:
         if name in fields:
