@@ -10,7 +10,7 @@ PORT ?= 8000
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk gettext chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-packages venv messages migrate seed serve worker beat lint backup restore clean
+.PHONY: run test setup system-packages venv messages migrate seed serve worker beat lint check-migrations backup restore clean
 
 run: setup migrate seed  ## Install, migrate, seed the demo agency and serve http://127.0.0.1:8000
 	@echo "Serving the portal on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
@@ -63,8 +63,11 @@ restore: setup  ## make restore BACKUP=var/backups/qms-backup-….tar.gz (into a
 	$(MANAGE) migrate --noinput
 	$(MANAGE) restore_portal "$(BACKUP)"
 
-lint: setup
+lint: setup  ## ruff: lint and formatting (changes nothing)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+check-migrations: setup  ## Fail when a model change has no migration (writes nothing)
+	$(MANAGE) makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) var/static var/test-media .pytest_cache

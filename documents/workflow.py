@@ -142,7 +142,7 @@ def next_number(*, agency, doc_type, department):
             )
     except IntegrityError:  # created concurrently: it exists now
         pass
-    sequence = NumberSequence.objects.select_for_update().get(
+    sequence = NumberSequence.objects.select_for_update(of=("self",)).get(
         agency=agency, doc_type=doc_type, department=department
     )
     while True:
@@ -260,7 +260,7 @@ def start_revision(*, document, actor, change_summary, upload, label=None):
         )
     checked = check_file(upload, document.agency)
     with uploads.removing_on_failure(checked), transaction.atomic():
-        document = Document.objects.select_for_update().get(pk=document.pk)
+        document = Document.objects.select_for_update(of=("self",)).get(pk=document.pk)
         if document.is_obsolete:
             raise DocumentError(
                 _("%(number)s is obsolete; it cannot be revised.") % {"number": document.number}
@@ -294,7 +294,7 @@ def start_revision(*, document, actor, change_summary, upload, label=None):
 
 def _lock(revision_id):
     return (
-        Revision.objects.select_for_update()
+        Revision.objects.select_for_update(of=("self",))
         .select_related("document", "document__agency")
         .get(pk=revision_id)
     )
@@ -491,9 +491,9 @@ def _record_signature(revision, signer, meaning, comment):
 def _make_effective(revision, *, actor):
     """Put an approved revision in force and supersede the one before (one effective at a time)."""
     _require_transition(revision, "make_effective")
-    document = Document.objects.select_for_update().get(pk=revision.document_id)
+    document = Document.objects.select_for_update(of=("self",)).get(pk=revision.document_id)
     now = timezone.now()
-    for previous in Revision.objects.select_for_update().filter(
+    for previous in Revision.objects.select_for_update(of=("self",)).filter(
         document=document, status=Status.EFFECTIVE
     ):
         _set_status(
@@ -541,7 +541,7 @@ def make_obsolete(*, document_id, actor, reason):
     if not reason:
         raise DocumentError(_("Give the reason the document is withdrawn."))
     with transaction.atomic():
-        document = Document.objects.select_for_update().get(pk=document_id)
+        document = Document.objects.select_for_update(of=("self",)).get(pk=document_id)
         if not can_manage(actor, document):
             raise PermissionDenied(
                 _("Only the owner of %(number)s or a quality manager can make it obsolete.")
@@ -549,7 +549,7 @@ def make_obsolete(*, document_id, actor, reason):
             )
         if document.is_obsolete:
             raise DocumentError(_("%(number)s is already obsolete.") % {"number": document.number})
-        for revision in Revision.objects.select_for_update().filter(
+        for revision in Revision.objects.select_for_update(of=("self",)).filter(
             document=document, status__in=TRANSITIONS["make_obsolete"][0]
         ):
             _set_status(revision, "make_obsolete", f"document obsolete: {reason}")
@@ -564,7 +564,7 @@ def make_obsolete(*, document_id, actor, reason):
 def confirm_periodic_review(*, document_id, actor, comment):
     """The owner confirms the document in force is still right; the next review is due a period later."""
     with transaction.atomic():
-        document = Document.objects.select_for_update().get(pk=document_id)
+        document = Document.objects.select_for_update(of=("self",)).get(pk=document_id)
         if not can_manage(actor, document):
             raise PermissionDenied(
                 _("Only the owner of %(number)s or a quality manager can confirm its review.")
@@ -623,7 +623,7 @@ def record_opened(*, revision, person):
     """Note when an assigned reader first opens the revision (kept in the acknowledgement's history)."""
     with transaction.atomic():
         ack = (
-            Acknowledgement.objects.select_for_update()
+            Acknowledgement.objects.select_for_update(of=("self",))
             .filter(revision=revision, person=person, opened_at__isnull=True)
             .first()
         )
@@ -637,7 +637,7 @@ def acknowledge(*, revision_id, person):
     """The person confirms they have read the revision (after opening it)."""
     with transaction.atomic():
         ack = (
-            Acknowledgement.objects.select_for_update()
+            Acknowledgement.objects.select_for_update(of=("self",))
             .filter(revision_id=revision_id, person=person)
             .first()
         )

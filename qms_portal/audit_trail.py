@@ -78,7 +78,7 @@ def _chain_history_row(sender, history_instance, using=None, **kwargs):
         )
     label = history_instance._meta.label
     AuditChainHead.objects.using(using).get_or_create(table=label)
-    head = AuditChainHead.objects.using(using).select_for_update().get(table=label)
+    head = AuditChainHead.objects.using(using).select_for_update(of=("self",)).get(table=label)
     history_instance.chain_previous = head.last_hash or GENESIS
     history_instance.chain_hash = row_hash(history_instance.chain_previous, history_instance)
     head.last_hash = history_instance.chain_hash

@@ -1,4 +1,5 @@
 """Two people acting on one revision at the same moment: row locks prevent double or lost transitions.
+People acting on different documents of one agency lock only their own rows.
 
 PostgreSQL only (SQLite has no row locks): runs in the PostgreSQL + Redis pass of .ci/run.
 """
@@ -6,10 +7,11 @@ PostgreSQL only (SQLite has no row locks): runs in the PostgreSQL + Redis pass o
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections, transaction
 
 from documents import workflow
-from documents.models import Revision, Signature
+from documents.models import Document, Revision, Signature
+from qms_portal.organisation.models import Agency, Department
 from tests.conftest import PASSWORD, make_person
 from tests.documents.conftest import draft_document
 
@@ -99,3 +101,100 @@ def test_approve_and_reject_at_once_leave_one_consistent_outcome(in_review):
     if revision.status == Revision.Status.IN_REVIEW:  # impossible: the reject always lands
         pytest.fail(f"reject was lost: {outcomes}")
     assert isinstance(outcomes[1], Signature)
+
+
+@pytest.fixture
+def two_documents_in_review(owner, department_a, agency):
+    """Two documents of one agency (and one department), each in review with its own approver."""
+    assert connection.vendor == "postgresql"
+    revisions = []
+    for n in (1, 2):
+        approver = make_person(f"approver{n}", agency=agency, departments=[department_a])
+        document = draft_document(owner, department_a, title=f"Procedure {n}")
+        revision = document.revisions.get()
+        workflow.submit_for_review(
+            revision_id=revision.pk, actor=owner, reviewers=[], approvers=[approver]
+        )
+        revisions.append((revision, approver))
+    return revisions
+
+
+def while_approved_and_held(revision, approver, action):
+    """Approve ``revision`` in one thread and keep its transaction open while ``action`` runs in
+    another with a 2 s lock timeout. Returns (the approval, what ``action`` returned or raised)."""
+    signed, release = threading.Event(), threading.Event()
+    outcomes = {}
+
+    def approve_and_hold():
+        try:
+            with transaction.atomic():
+                outcomes["held"] = approve(revision, approver)()
+                signed.set()
+                release.wait(timeout=30)
+        except Exception as error:  # recorded for the assertions
+            outcomes["held"] = error
+        finally:
+            signed.set()
+            connections.close_all()
+
+    def act():
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                outcomes["action"] = action()
+            assert not release.is_set()  # it finished while the approval still held its locks
+        except Exception as error:
+            outcomes["action"] = error
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=approve_and_hold)
+    holder.start()
+    assert signed.wait(timeout=30)
+    other = threading.Thread(target=act)
+    other.start()
+    other.join(timeout=30)
+    release.set()
+    holder.join(timeout=30)
+    assert isinstance(outcomes["held"], Signature), outcomes
+    return outcomes["held"], outcomes["action"]
+
+
+def test_approving_a_document_leaves_its_agency_department_and_other_documents_unlocked(
+    two_documents_in_review, agency, department_a
+):
+    """Locks are ``of=("self",)``: before, approving locked the Agency row (select_related)."""
+    (first, first_approver), (second, _approver) = two_documents_in_review
+
+    def lock_the_shared_and_the_other_rows():
+        Agency.objects.select_for_update(nowait=True).get(pk=agency.pk)
+        Department.objects.select_for_update(nowait=True).get(pk=department_a.pk)
+        Document.objects.select_for_update(nowait=True).get(pk=second.document_id)
+        return Revision.objects.select_for_update(nowait=True).get(pk=second.pk)
+
+    _approval, locked = while_approved_and_held(
+        first, first_approver, lock_the_shared_and_the_other_rows
+    )
+    assert locked == second, locked
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=OperationalError,
+    reason="every hash-chained history table has one chain head row (qms_portal/audit_trail.py), "
+    "locked until commit: signatures of different documents still queue on it",
+)
+def test_two_documents_of_one_agency_are_approved_without_waiting_on_each_other(
+    two_documents_in_review,
+):
+    (first, first_approver), (second, second_approver) = two_documents_in_review
+    _approval, outcome = while_approved_and_held(
+        first, first_approver, approve(second, second_approver)
+    )
+    if isinstance(outcome, Exception):
+        raise outcome
+    assert isinstance(outcome, Signature)
+    for revision in (first, second):
+        revision.refresh_from_db()
+        assert revision.status == Revision.Status.EFFECTIVE
