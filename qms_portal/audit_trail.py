@@ -1,12 +1,13 @@
 """Tamper evidence for the history of signed records: each history row is hash-chained.
 
-A model whose history is declared with ``ChainedHistoricalRecords()`` gets two history columns:
-the previous row's hash and its own, ``sha256(previous hash + canonical row contents)``. Rows are
-chained per table, in the order they were written; a chain head row, locked from before the row's
-hash is computed until the transaction that inserts the row commits, keeps concurrent writers from
-forking the chain or inserting rows in an order other than the chain's. ``verify_chains()`` (the
-``verify_audit_trail`` command) recomputes every chain: a row changed, deleted or inserted behind
-the portal's back shows.
+A model whose history is declared with ``ChainedHistoricalRecords()`` gets three history columns:
+the previous row's hash, its own (``sha256(previous hash + canonical row contents)``) and its place
+in the chain. Rows are chained per table, and *sealed after commit*: the change's transaction only
+inserts its history rows (so two people signing two documents never wait on one another), and the
+moment it commits, :func:`seal` locks the table's chain head for a few milliseconds and chains the
+rows that are not sealed yet, in the order it finds them. A beat task seals anything a crash left
+behind. ``verify_chains()`` (the ``verify_audit_trail`` command) recomputes every chain in chain
+order: a sealed row changed, deleted or inserted behind the portal's back shows.
 """
 
 import hashlib
@@ -17,37 +18,28 @@ from django.apps import apps
 from django.db import models, transaction
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
-from simple_history.signals import pre_create_historical_record
+from simple_history.signals import post_create_historical_record
 
-CHAIN_FIELDS = {"chain_previous", "chain_hash"}
+CHAIN_FIELDS = {"chain_previous", "chain_hash", "chain_position"}
 GENESIS = "0" * 64
 
 
 class HashChainedHistory(models.Model):
     chain_previous = models.CharField(max_length=64, blank=True, editable=False)
     chain_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    #: 1, 2, 3 … in the order rows were sealed; empty until the row is sealed after commit.
+    chain_position = models.PositiveBigIntegerField(null=True, editable=False, db_index=True)
 
     class Meta:
         abstract = True
 
 
 class ChainedHistoricalRecords(HistoricalRecords):
-    """History whose rows are hash-chained (``HashChainedHistory``).
-
-    The history row is written inside a transaction (the caller's, or one of its own when the
-    change was saved in autocommit mode), so the chain head locked by ``_chain_history_row`` stays
-    locked until the row is in the table: the next writer waits, then chains onto this row and gets
-    a later ``history_id``.
-    """
+    """History whose rows are hash-chained (``HashChainedHistory``), sealed after commit."""
 
     def __init__(self, *args, **kwargs):
         kwargs["bases"] = [HashChainedHistory, *kwargs.get("bases", [])]
         super().__init__(*args, **kwargs)
-
-    def create_historical_record(self, instance, history_type, using=None):
-        database = using if self.use_base_model_db else None
-        with transaction.atomic(using=database, savepoint=False):
-            super().create_historical_record(instance, history_type, using=using)
 
 
 def canonical(row):
@@ -65,25 +57,52 @@ def row_hash(previous, row):
     return hashlib.sha256((previous + canonical(row)).encode()).hexdigest()
 
 
-@receiver(pre_create_historical_record)
-def _chain_history_row(sender, history_instance, using=None, **kwargs):
+@receiver(post_create_historical_record)
+def _seal_after_commit(sender, history_instance, using=None, **kwargs):
+    """Once the change commits, chain its history rows (at once in autocommit mode)."""
     if not isinstance(history_instance, HashChainedHistory):
         return
+    model = type(history_instance)
+    transaction.on_commit(lambda: seal(model, using=using), using=using)
+
+
+def seal(model, *, using=None):
+    """Chain the history rows of ``model`` that are not sealed yet; returns how many.
+
+    The chain head is locked only for this short transaction, after the changes committed, so
+    writers of different records never queue behind each other's open transactions."""
     from qms_portal.organisation.models import AuditChainHead
 
-    if not transaction.get_connection(using).in_atomic_block:
-        raise RuntimeError(
-            f"{history_instance._meta.label} is hash-chained: declare it with "
-            "ChainedHistoricalRecords, which writes the row while the chain head is locked."
+    database = using or "default"
+    pending = model.objects.using(database).filter(chain_position__isnull=True)
+    if not pending.exists():
+        return 0
+    label = model._meta.label
+    with transaction.atomic(using=database):
+        AuditChainHead.objects.using(database).get_or_create(table=label)
+        head = (
+            AuditChainHead.objects.using(database).select_for_update(of=("self",)).get(table=label)
         )
-    label = history_instance._meta.label
-    AuditChainHead.objects.using(using).get_or_create(table=label)
-    head = AuditChainHead.objects.using(using).select_for_update(of=("self",)).get(table=label)
-    history_instance.chain_previous = head.last_hash or GENESIS
-    history_instance.chain_hash = row_hash(history_instance.chain_previous, history_instance)
-    head.last_hash = history_instance.chain_hash
-    head.length += 1
-    head.save(update_fields=["last_hash", "length"])
+        sealed = 0
+        for row in pending.order_by("history_id"):
+            row.chain_previous = head.last_hash or GENESIS
+            row.chain_hash = row_hash(row.chain_previous, row)
+            row.chain_position = head.length + 1
+            # history-exempt: the chain columns of a history row, written once when it is sealed
+            model.objects.using(database).filter(pk=row.pk, chain_position__isnull=True).update(
+                chain_previous=row.chain_previous,
+                chain_hash=row.chain_hash,
+                chain_position=row.chain_position,
+            )
+            head.last_hash, head.length = row.chain_hash, head.length + 1
+            sealed += 1
+        head.save(update_fields=["last_hash", "length"])
+    return sealed
+
+
+def seal_all(*, using=None):
+    """Seal every chained table (the beat task and ``verify_audit_trail`` call this)."""
+    return {model._meta.label: seal(model, using=using) for model in chained_models()}
 
 
 @dataclass
@@ -109,7 +128,8 @@ def verify_chain(model):
     problems = []
     previous = GENESIS
     count = 0
-    for row in model.objects.order_by("history_id").iterator(chunk_size=2000):
+    sealed = model.objects.filter(chain_position__isnull=False)
+    for row in sealed.order_by("chain_position").iterator(chunk_size=2000):
         count += 1
         if row.chain_previous != previous:
             problems.append(

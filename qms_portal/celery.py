@@ -20,6 +20,10 @@ app.conf.beat_schedule = {
         "task": "qms_portal.organisation.tasks.publish_outbox",
         "schedule": 60.0,
     },
+    "seal-audit-trail": {
+        "task": "qms_portal.organisation.tasks.seal_audit_trail",
+        "schedule": 60.0,
+    },
     "redeliver-pending-notifications": {
         "task": "qms_portal.organisation.tasks.redeliver_pending_notifications",
         "schedule": crontab(minute="*/10"),

@@ -7,7 +7,7 @@ PostgreSQL only (SQLite has no row locks): runs in the PostgreSQL + Redis pass o
 import threading
 
 import pytest
-from django.db import OperationalError, connection, connections, transaction
+from django.db import connection, connections, transaction
 
 from documents import workflow
 from documents.models import Document, Revision, Signature
@@ -179,12 +179,6 @@ def test_approving_a_document_leaves_its_agency_department_and_other_documents_u
     assert locked == second, locked
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OperationalError,
-    reason="every hash-chained history table has one chain head row (qms_portal/audit_trail.py), "
-    "locked until commit: signatures of different documents still queue on it",
-)
 def test_two_documents_of_one_agency_are_approved_without_waiting_on_each_other(
     two_documents_in_review,
 ):

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 
 from documents.models import Revision, Signature
-from qms_portal.audit_trail import chained_models, verify_chains
+from qms_portal.audit_trail import chained_models, seal_all, verify_chains
 from tests.documents.conftest import draft_document, make_effective
 
 
@@ -16,7 +16,11 @@ from tests.documents.conftest import draft_document, make_effective
 def signed(settings, tmp_path, owner, department_a, colleague, quality_manager):
     settings.MEDIA_ROOT = tmp_path / "media"
     document = draft_document(owner, department_a)
-    return make_effective(document.revisions.get(), reviewer=colleague, approver=quality_manager)
+    revision = make_effective(
+        document.revisions.get(), reviewer=colleague, approver=quality_manager
+    )
+    seal_all()  # what the commit would do; these tests run inside one transaction
+    return revision
 
 
 def problems():
@@ -101,6 +105,7 @@ def test_concurrent_writers_keep_one_chain(settings, tmp_path, owner, department
 def test_the_demo_agency_audit_trail_is_intact(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     call_command("seed_demo", stdout=StringIO())
+    seal_all()
     results = verify_chains()
     assert sum(count for count, _problems in results.values()) > 50
     assert problems() == []
@@ -116,3 +121,43 @@ def test_deleting_the_last_rows_and_the_chain_head_is_noticed(signed):
     assert problems() == [
         "documents.HistoricalSignature: chain head missing but the table has 1 rows"
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_history_rows_are_sealed_when_the_change_commits(settings, tmp_path, owner, department_a):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    document = draft_document(owner, department_a)
+    History = document.history.model
+    assert History.objects.filter(chain_position__isnull=True).count() == 0
+    positions = list(
+        History.objects.order_by("chain_position").values_list("chain_position", flat=True)
+    )
+    assert positions == list(range(1, len(positions) + 1))
+    assert problems() == []
+
+
+@pytest.mark.django_db
+def test_rows_a_crash_left_unsealed_are_sealed_by_the_beat_task_and_the_command(signed, colleague):
+    from qms_portal.organisation.tasks import seal_audit_trail
+
+    document = signed.document
+    document.title = "Retitled before a crash"
+    document.save()  # inside the test's transaction: no commit, so not sealed yet
+    History = document.history.model
+    assert History.objects.filter(chain_position__isnull=True).count() == 1
+    assert seal_audit_trail() == 1
+    assert History.objects.filter(chain_position__isnull=True).count() == 0
+    document.title = "Retitled again"
+    document.save()
+    out = StringIO()
+    call_command("verify_audit_trail", stdout=out)
+    assert "documents.HistoricalDocument: sealed 1 rows" in out.getvalue()
+    assert problems() == []
+
+
+@pytest.mark.django_db
+def test_a_sealed_row_moved_in_the_chain_is_reported(signed):
+    History = Revision.history.model
+    first, second = History.objects.order_by("chain_position")[:2]
+    History.objects.filter(pk=first.pk).update(chain_position=10_000)
+    assert any("chain is broken" in problem for problem in problems())
