@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from audits.models import Nonconformity
 from services import workflow
-from services.models import Service, ServiceRequest
+from services.models import ServiceRequest
 from tests.services.conftest import make_request
 
 pytestmark = pytest.mark.django_db
@@ -130,16 +130,10 @@ def test_the_page_offers_exactly_the_available_steps_and_refuses_the_rest(
 
 
 @pytest.fixture
-def complaint_service(agency, department_a):
-    return Service.objects.create(
-        agency=agency,
-        code="FIN-COMPLAINT",
-        name_zh="投诉",
-        name_en="Complaint",
-        department=department_a,
-        commitment_days=5,
-        is_complaint=True,
-    )
+def complaint_service(simple_service):
+    simple_service.is_complaint = True
+    simple_service.save(update_fields=["is_complaint"])
+    return simple_service
 
 
 @pytest.mark.parametrize("state", [Status.RECEIVED, Status.CLOSED])
