@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from qms_portal.errors import message_of
 from qms_portal.organisation.models import Agency
 
 from . import intake, open311, throttle, workflow
@@ -276,7 +277,7 @@ def _create_request(request, fmt):
         errors = [(400, message) for _field, message in error.errors]
         return open311.render_errors(errors, fmt, 400)
     except (workflow.RequestError, ValidationError) as error:
-        raise Open311Error(400, " ".join(getattr(error, "messages", [str(error)]))) from None
+        raise Open311Error(400, message_of(error)) from None
     result = {
         "service_notice": service.service_notice or None,
         "account_id": created.account_id or None,

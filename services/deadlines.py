@@ -4,6 +4,8 @@ from django.db.models import TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qms_portal.statemachine import Tone
+
 from .working_days import Calendar
 
 #: A request is at risk when it is due today or within this many further working days.
@@ -16,6 +18,18 @@ class DeadlineStatus(TextChoices):
     OVERDUE = "overdue", _("Overdue")
     MET = "met", _("Finished on time")
     MISSED = "missed", _("Finished late")
+
+    @property
+    def tone(self):
+        """How the deadline looks in the status badge."""
+        return _TONES.get(self, Tone.OK)
+
+
+_TONES = {
+    DeadlineStatus.AT_RISK: Tone.WARN,
+    DeadlineStatus.OVERDUE: Tone.BAD,
+    DeadlineStatus.MISSED: Tone.BAD,
+}
 
 
 def at_risk_until(calendar, today):

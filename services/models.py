@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from qms_portal.organisation.models import Agency, Department
+from qms_portal.visibility import AgencyScopedQuerySet
 
 service_code_validator = RegexValidator(
     r"^[A-Z0-9][A-Z0-9_-]{1,29}$",
@@ -75,20 +76,12 @@ class Holiday(models.Model):
         return f"{self.date:%Y-%m-%d} {self.name}"
 
 
-class ServiceQuerySet(models.QuerySet):
+class ServiceQuerySet(AgencyScopedQuerySet):
+    """``visible_to``: the agency's own people see all its services (the kernel's defaults)."""
+
     def public(self):
         """Open to citizens: active and public (the catalogue and the Open311 service list)."""
         return self.filter(is_active=True, is_public=True)
-
-    def visible_to(self, person):
-        """Staff of the agency see all its services; others none."""
-        if not person.is_authenticated or not person.is_active:
-            return self.none()
-        if person.is_superuser:
-            return self
-        if person.agency_id is None:
-            return self.none()
-        return self.filter(agency_id=person.agency_id)
 
 
 class Service(models.Model):
@@ -267,19 +260,14 @@ class ApiKey(models.Model):
         return self.name
 
 
-class ServiceRequestQuerySet(models.QuerySet):
-    def visible_to(self, person):
-        """Staff see their departments' requests; quality managers, auditors and administrators
-        see the agency's. Certifiers and other agencies see none (contact details are inside)."""
-        if not person.is_authenticated or not person.is_active:
-            return self.none()
-        if person.is_superuser:
-            return self
-        if person.is_certifier or person.agency_id is None:
-            return self.none()
-        mine = self.filter(service__agency_id=person.agency_id)
-        if person.is_quality_manager or person.is_auditor or person.is_administrator:
-            return mine
+class ServiceRequestQuerySet(AgencyScopedQuerySet):
+    """``visible_to``: staff see their departments' requests; quality managers, auditors and
+    administrators the agency's. Certifiers and other agencies see none (contact details are
+    inside)."""
+
+    agency_field = "service__agency"
+
+    def visible_to_staff(self, mine, person):
         return mine.filter(department_id__in=person.department_ids)
 
     def open(self):
@@ -447,6 +435,11 @@ class ServiceRequest(models.Model):
     @property
     def is_open(self):
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_rejected(self):
+        """Refused: the citizen reads the reason on the tracking page."""
+        return self.status == self.Status.REJECTED
 
     @property
     def open311_status(self):

@@ -4,17 +4,14 @@ Idempotent: each reminder has a stable notification key, so running the task twi
 notifies each person once per request and kind.
 """
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from qms_portal.organisation.models import Person
 from qms_portal.organisation.notifications import notify
-from qms_portal.organisation.roles import Role
+from qms_portal.organisation.roles import heads_of, quality_managers_of
 
 from .deadlines import at_risk_until
 from .models import ServiceRequest
-from .workflow import department_heads
 from .working_days import Calendar
 
 #: Overdue by this many working days: the quality managers are told too.
@@ -46,12 +43,8 @@ def _remind_agency(agency_id, calendar, today):
     )
     if not requests:
         return 0
-    heads = department_heads({r.department_id for r in requests})
-    quality_managers = list(
-        Person.objects.filter(agency_id=agency_id, is_active=True)
-        .filter(Q(groups__name=Role.QUALITY_MANAGER))
-        .distinct()
-    )
+    heads = heads_of({r.department_id for r in requests})
+    quality_managers = list(quality_managers_of(agency_id))
     sent = 0
     for request in requests:
         handlers = [request.assignee] if request.assignee else heads.get(request.department_id, [])

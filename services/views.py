@@ -11,7 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+
+from qms_portal.errors import apply_rule, message_of, refused
 
 from . import access, throttle, workflow
 from .deadlines import DeadlineStatus, at_risk_until, deadline_status
@@ -39,13 +42,14 @@ from .statistics import monthly_statistics, totals
 from .working_days import Calendar
 
 PAGE_SIZE = 25
+#: The state steps posted to ``request_action``: the workflow function and the button's text.
 ACTIONS = {
-    "acknowledge": workflow.acknowledge,
-    "start": workflow.start_work,
-    "resolve": workflow.resolve,
-    "reopen": workflow.reopen,
-    "close": workflow.close,
-    "reject": workflow.reject,
+    "acknowledge": (workflow.acknowledge, gettext_lazy("Acknowledge")),
+    "start": (workflow.start_work, gettext_lazy("Start work")),
+    "resolve": (workflow.resolve, gettext_lazy("Resolve")),
+    "reopen": (workflow.reopen, gettext_lazy("Reopen")),
+    "close": (workflow.close, gettext_lazy("Close")),
+    "reject": (workflow.reject, gettext_lazy("Reject (give the reason)")),
 }
 
 
@@ -80,16 +84,16 @@ def service_page(request, code):
         form = RequestForm(request.POST, request.FILES, service=service, questions=questions)
         if form.is_valid():
             throttle.count("submit", request)
-            try:
-                created = workflow.submit_request(
+            created = apply_rule(
+                form,
+                lambda: workflow.submit_request(
                     service=service,
                     submission=form.submission,
                     channel=ServiceRequest.Channel.WEB,
                     photos=form.cleaned_data["photos"],
-                )
-            except (ValidationError, workflow.RequestError) as error:
-                form.add_error(None, " ".join(getattr(error, "messages", [str(error)])))
-            else:
+                ),
+            )
+            if created is not None:
                 return redirect(f"{created.get_tracking_url()}?new=1")
         status = 400
     else:
@@ -174,7 +178,7 @@ def rate(request, code):
                 comment=form.cleaned_data["comment"],
             )
         except workflow.RequestError as error:
-            messages.error(request, str(error))
+            messages.error(request, message_of(error))
         else:
             messages.success(request, _("Thank you for rating the service."))
         return redirect(found.get_tracking_url())
@@ -238,7 +242,13 @@ def queue(request):
     page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
     for item in page:
         item.deadline = deadline_status(item, calendar, today)
-    return render(request, "services/queue.html", {"form": form, "page": page, "today": today})
+    context = {
+        "form": form,
+        "page": page,
+        "today": today,
+        "can_manage_calendar": access.can_manage_calendar(request.user),
+    }
+    return render(request, "services/queue.html", context)
 
 
 @login_required
@@ -246,38 +256,50 @@ def request_detail(request, pk):
     item = access.get_request_for(request.user, pk)
     today = timezone.localdate()
     calendar = Calendar.around(item.service.agency_id, today, 10)
-    can_handle = workflow.can_handle(request.user, item)
+    steps = workflow.available_steps(item, request.user)
     context = {
         "item": item,
+        "steps": steps,
         "deadline": deadline_status(item, calendar, today),
         "updates": item.updates.select_related("author"),
         "photos": item.photos.all(),
-        "can_handle": can_handle,
         # One form per next step; each its own field ids, so every note has its own label.
         "actions": [
-            (action, ActionForm(auto_id=f"id_{action}_%s"))
-            for action in (workflow.allowed_actions(item) if can_handle else [])
+            (name, button, ActionForm(auto_id=f"id_{name}_%s"))
+            for name, (_call, button) in ACTIONS.items()
+            if name in steps
         ],
-        "update_form": UpdateForm(),
-        "transfer_form": TransferForm(request=item) if can_handle and item.is_open else None,
+        "update_form": UpdateForm() if "add_update" in steps else None,
+        "transfer_form": TransferForm(request=item) if "transfer" in steps else None,
         "assign_form": AssignForm(request=item, initial={"assignee": item.assignee_id})
-        if can_handle and item.is_open
+        if "assign" in steps
         else None,
-        # Quality managers and auditors turn complaints and low ratings into nonconformities.
-        "can_raise_nonconformity": (request.user.is_quality_manager or request.user.is_auditor)
-        and ServiceRequest.objects.nonconformity_candidates().filter(pk=item.pk).exists(),
     }
     return render(request, "services/request_detail.html", context)
 
 
-def _done(request, item, message):
-    messages.success(request, message)
-    return redirect(item.get_absolute_url())
+def _take_step(request, item, step, call, *, done, then=None):
+    """Take one staff step on the request page's behalf: a step the page would not offer is
+    refused with a 4xx page (403 not yours, 409 not in this state); a rule the step itself
+    enforces (a missing reason, a wrong department) comes back as a message on the request."""
+    try:
+        workflow.REQUEST_MACHINE.require(item, step, request.user)
+    except workflow.RequestError as error:
+        return refused(request, error, back=item.get_absolute_url())
+    try:
+        call()
+    except (workflow.RequestError, ValidationError) as error:
+        messages.error(request, message_of(error))
+        return redirect(item.get_absolute_url())
+    messages.success(request, done)
+    return redirect(then() if then else item.get_absolute_url())
 
 
-def _refused(request, item, error):
-    messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-    return redirect(item.get_absolute_url())
+def _valid(form, message):
+    """The form's data, or the refusal ``message`` (the page's fields say what is wanted)."""
+    if not form.is_valid():
+        raise ValidationError(message)
+    return form.cleaned_data
 
 
 @login_required
@@ -289,11 +311,14 @@ def request_action(request, pk, action):
     form = ActionForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     kwargs = {"reason": note} if action in ("reject", "reopen") else {"note": note}
-    try:
-        ACTIONS[action](request_id=item.pk, actor=request.user, **kwargs)
-    except workflow.RequestError as error:
-        return _refused(request, item, error)
-    return _done(request, item, _("Request #%(id)s updated.") % {"id": item.pk})
+    call, _button = ACTIONS[action]
+    return _take_step(
+        request,
+        item,
+        action,
+        lambda: call(request_id=item.pk, actor=request.user, **kwargs),
+        done=_("Request #%(id)s updated.") % {"id": item.pk},
+    )
 
 
 @login_required
@@ -301,21 +326,29 @@ def request_action(request, pk, action):
 def request_transfer(request, pk):
     item = access.get_request_for(request.user, pk, to="handle")
     form = TransferForm(request.POST, request=item)
-    if not form.is_valid():
-        return _refused(request, item, ValidationError(_("Choose a department and give a reason.")))
-    try:
+
+    def transfer():
+        data = _valid(form, _("Choose a department and give a reason."))
         workflow.transfer(
             request_id=item.pk,
             actor=request.user,
-            department=form.cleaned_data["department"],
-            reason=form.cleaned_data["reason"],
+            department=data["department"],
+            reason=data["reason"],
         )
-    except workflow.RequestError as error:
-        return _refused(request, item, error)
-    messages.success(request, _("Request #%(id)s transferred.") % {"id": item.pk})
-    if ServiceRequest.objects.visible_to(request.user).filter(pk=item.pk).exists():
-        return redirect(item.get_absolute_url())
-    return redirect("services:queue")
+
+    def then():
+        if ServiceRequest.objects.visible_to(request.user).filter(pk=item.pk).exists():
+            return item.get_absolute_url()
+        return reverse("services:queue")
+
+    return _take_step(
+        request,
+        item,
+        "transfer",
+        transfer,
+        done=_("Request #%(id)s transferred.") % {"id": item.pk},
+        then=then,
+    )
 
 
 @login_required
@@ -323,15 +356,17 @@ def request_transfer(request, pk):
 def request_assign(request, pk):
     item = access.get_request_for(request.user, pk, to="handle")
     form = AssignForm(request.POST, request=item)
-    if not form.is_valid():
-        return _refused(request, item, ValidationError(_("Choose someone of the department.")))
-    try:
-        workflow.assign(
-            request_id=item.pk, actor=request.user, assignee=form.cleaned_data["assignee"]
-        )
-    except workflow.RequestError as error:
-        return _refused(request, item, error)
-    return _done(request, item, _("Assignment saved."))
+    return _take_step(
+        request,
+        item,
+        "assign",
+        lambda: workflow.assign(
+            request_id=item.pk,
+            actor=request.user,
+            assignee=_valid(form, _("Choose someone of the department."))["assignee"],
+        ),
+        done=_("Assignment saved."),
+    )
 
 
 @login_required
@@ -339,15 +374,14 @@ def request_assign(request, pk):
 def request_update(request, pk):
     item = access.get_request_for(request.user, pk, to="handle")
     form = UpdateForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, item, ValidationError(_("Write the update first.")))
-    workflow.add_update(
-        request_id=item.pk,
-        actor=request.user,
-        text=form.cleaned_data["text"],
-        public=form.cleaned_data["public"],
-    )
-    return _done(request, item, _("Update added."))
+
+    def add_update():
+        data = _valid(form, _("Write the update first."))
+        workflow.add_update(
+            request_id=item.pk, actor=request.user, text=data["text"], public=data["public"]
+        )
+
+    return _take_step(request, item, "add_update", add_update, done=_("Update added."))
 
 
 @login_required

@@ -1,6 +1,6 @@
 """Every change to citizen requests: submission (web form or Open311), the staff workflow, ratings.
 
-Transitions of a request (ISO 9001:2015 8.2.1 communication with customers, 8.5 provision of
+Steps of a request (ISO 9001:2015 8.2.1 communication with customers, 8.5 provision of
 service, 9.1.2 customer satisfaction):
 
     received ──acknowledge──► acknowledged ──start──► in progress ──resolve──► resolved ──close──► closed
@@ -8,76 +8,88 @@ service, 9.1.2 customer satisfaction):
        │  └─transfer (another department; the new one starts from received)  reopen ─► in progress
        └──────────── reject (the reason is shown to the citizen) ─────────────► rejected
 
-Each function locks the request, checks who may act, writes the change with a reason in history
-and an update row (public or internal), and queues notifications only after the commit.
+plus ``assign`` (while open) and ``add_update`` (any time), which keep the state. Each function
+locks the request, checks who may act, writes the change with a stable reason in history and an
+update row (public or internal), and queues notifications only after the commit.
 """
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from qms_portal import outbox, uploads
-from qms_portal.organisation.models import Department, Membership
+from qms_portal.errors import RuleError
+from qms_portal.history_reasons import reason as history_reason
 from qms_portal.organisation.notifications import notify
+from qms_portal.organisation.roles import heads_of
+from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
+from . import access
 from .models import RequestPhoto, RequestUpdate, ServiceRequest, new_tracking_code
 from .working_days import add_working_days
 
 Status = ServiceRequest.Status
 OPEN = ServiceRequest.OPEN_STATUSES
+EVERY_STATE = tuple(Status)
 MAX_PHOTOS = 3
-
-#: Allowed transitions: name → (from states, to state).
-TRANSITIONS = {
-    "acknowledge": ((Status.RECEIVED,), Status.ACKNOWLEDGED),
-    "start": ((Status.RECEIVED, Status.ACKNOWLEDGED), Status.IN_PROGRESS),
-    "resolve": ((Status.ACKNOWLEDGED, Status.IN_PROGRESS), Status.RESOLVED),
-    "reopen": ((Status.RESOLVED,), Status.IN_PROGRESS),
-    "close": ((Status.RESOLVED,), Status.CLOSED),
-    "reject": (OPEN, Status.REJECTED),
-    "transfer": (OPEN, Status.RECEIVED),
-}
-
-# Lazy: a module-level gettext would freeze the language of whoever imported the module first.
-_ACTION_NAMES = {
-    "acknowledge": gettext_lazy("acknowledged"),
-    "start": gettext_lazy("started"),
-    "resolve": gettext_lazy("resolved"),
-    "reopen": gettext_lazy("reopened"),
-    "close": gettext_lazy("closed"),
-    "reject": gettext_lazy("rejected"),
-    "transfer": gettext_lazy("transferred"),
-}
+#: The step the request page offers quality managers and auditors (taken in audits).
+RAISE_NONCONFORMITY = "raise_nonconformity"
 
 
-class RequestError(Exception):
+class RequestError(RuleError):
     """A rule of request handling was broken; the message says what to do instead."""
 
 
-# Who may do what --------------------------------------------------------------------------------
+def _step(name, sources, target, label):
+    return Transition(name, sources=sources, target=target, label=label, allowed=access.can_handle)
 
 
-def can_handle(person, request):
-    """Staff of the responsible department (and its sections), quality managers, administrators."""
-    if not person.is_authenticated or not person.is_active:
-        return False
-    if person.is_superuser:
-        return True
-    if person.agency_id is None or person.agency_id != request.service.agency_id:
-        return False
-    return (
-        person.is_quality_manager
-        or person.is_administrator
-        or request.department_id in person.department_ids
-    )
+REQUEST_MACHINE = StateMachine(
+    _step("acknowledge", [Status.RECEIVED], Status.ACKNOWLEDGED, gettext_lazy("acknowledged")),
+    _step(
+        "start", [Status.RECEIVED, Status.ACKNOWLEDGED], Status.IN_PROGRESS, gettext_lazy("started")
+    ),
+    _step(
+        "resolve",
+        [Status.ACKNOWLEDGED, Status.IN_PROGRESS],
+        Status.RESOLVED,
+        gettext_lazy("resolved"),
+    ),
+    _step("reopen", [Status.RESOLVED], Status.IN_PROGRESS, gettext_lazy("reopened")),
+    _step("close", [Status.RESOLVED], Status.CLOSED, gettext_lazy("closed")),
+    _step("reject", OPEN, Status.REJECTED, gettext_lazy("rejected")),
+    _step("transfer", OPEN, Status.RECEIVED, gettext_lazy("transferred")),
+    _step("assign", OPEN, None, gettext_lazy("assigned")),
+    _step("add_update", EVERY_STATE, None, gettext_lazy("updated")),
+    model=ServiceRequest,
+    tones={
+        Status.RECEIVED: Tone.WARN,
+        Status.RESOLVED: Tone.OK,
+        Status.CLOSED: Tone.OK,
+        Status.REJECTED: Tone.BAD,
+    },
+    describe=lambda request: _("Request #%(id)s") % {"id": request.pk},
+    error=RequestError,
+)
+MACHINE = REQUEST_MACHINE
 
 
-def allowed_actions(request):
-    """The transitions the request's state allows (the page shows the ones the person may do)."""
-    return [name for name, (sources, _target) in TRANSITIONS.items() if request.status in sources]
+def available_steps(request, person):
+    """The steps ``person`` may take on the request now, in the order the page offers them."""
+    steps = REQUEST_MACHINE.available(request, person)
+    if (
+        access.can_raise_nonconformity(person, request)
+        and ServiceRequest.objects.nonconformity_candidates().filter(pk=request.pk).exists()
+    ):
+        steps.append(RAISE_NONCONFORMITY)
+    return steps
+
+
+#: audits (nc_raise_from_request) still imports this name; the rule itself is roles.heads_of.
+department_heads = heads_of
 
 
 # Submission -------------------------------------------------------------------------------------
@@ -87,8 +99,6 @@ def check_photos(photos, service):
     """Validate photos before anything is written (raises ValidationError with the reason)."""
     photos = [photo for photo in photos if photo]
     if len(photos) > MAX_PHOTOS:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError(_("Attach at most %(count)d photos.") % {"count": MAX_PHOTOS})
     return [
         (
@@ -144,17 +154,16 @@ def submit_request(*, service, submission, channel, photos=(), api_key=None, at=
 def _save_with_fresh_tracking_code(request, attempts=5):
     for attempt in range(attempts):
         request.tracking_code = new_tracking_code()
-        request._change_reason = "submitted"
         try:
             with transaction.atomic():
-                request.save()
+                save_with_history(request, actor=None, reason=gettext_noop("Submitted"))
             return
         except IntegrityError:  # an 80-bit collision: practically never; draw again
             if attempt == attempts - 1:
                 raise
 
 
-# Staff transitions ------------------------------------------------------------------------------
+# Staff steps ------------------------------------------------------------------------------------
 
 
 def _lock(request_id):
@@ -165,24 +174,12 @@ def _lock(request_id):
     )
 
 
-def _require(actor, request, name=None):
-    if not can_handle(actor, request):
-        raise PermissionDenied(
-            _("Only staff of %(department)s or a quality manager can handle request #%(id)s.")
-            % {"department": request.department.name, "id": request.pk}
-        )
-    if name is None:
-        return
-    sources, _target = TRANSITIONS[name]
-    if request.status not in sources:
-        raise RequestError(
-            _("Request #%(id)s is %(status)s, so it cannot be %(action)s.")
-            % {
-                "id": request.pk,
-                "status": request.get_status_display().lower(),
-                "action": _ACTION_NAMES[name],
-            }
-        )
+def _locked(name, request_id, actor):
+    """The request, locked, once ``actor`` may take step ``name`` on it (403, else 409)."""
+    request = _lock(request_id)
+    access.require_handler(actor, request)
+    REQUEST_MACHINE.require(request, name)
+    return request
 
 
 def _record(request, *, actor, at, text="", public=False, from_status="", to_status=""):
@@ -202,30 +199,37 @@ def _record(request, *, actor, at, text="", public=False, from_status="", to_sta
     return update
 
 
-def _transition(name, *, request_id, actor, text="", public=True, at=None, **fields):
+def _move(request, name, *, actor, at, text="", public=True, detail=None, **fields):
+    """Take a state step on a locked request: history names the step (and ``detail``, by default
+    the text), the update row tells the citizen when public."""
+    previous = request.status
+    if text and public:
+        fields["public_note"] = text
+    REQUEST_MACHINE.move(
+        request,
+        name,
+        actor=actor,
+        reason=history_reason(REQUEST_MACHINE[name].label, text if detail is None else detail),
+        updated_at=at,
+        **fields,
+    )
+    _record(
+        request,
+        actor=actor,
+        at=at,
+        text=text,
+        public=public,
+        from_status=previous,
+        to_status=request.status,
+    )
+    return request
+
+
+def _transition(name, *, request_id, actor, text="", at=None, **fields):
     at = at or timezone.now()
     with transaction.atomic():
-        request = _lock(request_id)
-        _require(actor, request, name)
-        previous = request.status
-        request.status = TRANSITIONS[name][1]
-        request.updated_at = at
-        if text and public:
-            request.public_note = text
-        for field_name, value in fields.items():
-            setattr(request, field_name, value)
-        request._change_reason = f"{name}: {text}"[:500] if text else name
-        request.save()
-        _record(
-            request,
-            actor=actor,
-            at=at,
-            text=text,
-            public=public,
-            from_status=previous,
-            to_status=request.status,
-        )
-    return request
+        request = _locked(name, request_id, actor)
+        return _move(request, name, actor=actor, at=at, text=text, **fields)
 
 
 def _required_text(text, message):
@@ -285,27 +289,29 @@ def reject(*, request_id, actor, reason, at=None):
 def transfer(*, request_id, actor, department, reason, at=None):
     """Hand the request to another department, which takes it from "received"."""
     reason = _required_text(reason, _("Say why the request goes to another department."))
+    at = at or timezone.now()
     with transaction.atomic():
-        request = _lock(request_id)
-        _require(actor, request, "transfer")
+        request = _locked("transfer", request_id, actor)
         if department.agency_id != request.service.agency_id or not department.is_active:
             raise RequestError(_("Choose an active department of the same agency."))
         if department.pk == request.department_id:
             raise RequestError(
                 _("The request is already with %(department)s.") % {"department": department.name}
             )
+        old = request.department.name
         text = _("Transferred from %(old)s to %(new)s: %(reason)s") % {
-            "old": request.department.name,
+            "old": old,
             "new": department.name,
             "reason": reason,
         }
-        request = _transition(
+        _move(
+            request,
             "transfer",
-            request_id=request_id,
             actor=actor,
+            at=at,
             text=text,
             public=False,
-            at=at,
+            detail=f"{old} → {department.name}: {reason}",
             department=department,
             assignee=None,
         )
@@ -322,20 +328,22 @@ def assign(*, request_id, actor, assignee, at=None):
     """Give the request to a member of the responsible department."""
     at = at or timezone.now()
     with transaction.atomic():
-        request = _lock(request_id)
-        _require(actor, request)
-        if not request.is_open:
-            raise RequestError(
-                _("Request #%(id)s is finished; it cannot be assigned.") % {"id": request.pk}
-            )
+        request = _locked("assign", request_id, actor)
         if assignee is not None and request.department_id not in assignee.department_ids:
             raise RequestError(
                 _("%(person)s does not work in %(department)s; choose one of its staff.")
                 % {"person": assignee, "department": request.department.name}
             )
-        request.assignee = assignee  # internal: the public updated_at stays as it was
-        request._change_reason = f"assigned to {assignee}" if assignee else "unassigned"
-        request.save()
+        # Internal: the public updated_at stays as it was.
+        REQUEST_MACHINE.move(
+            request,
+            "assign",
+            actor=actor,
+            reason=history_reason(gettext_noop("Assigned to"), str(assignee))
+            if assignee
+            else gettext_noop("Unassigned"),
+            assignee=assignee,
+        )
         update = _record(
             request,
             actor=actor,
@@ -365,14 +373,18 @@ def add_update(*, request_id, actor, text, public, at=None):
     text = _required_text(text, _("Write the update first."))
     at = at or timezone.now()
     with transaction.atomic():
-        request = _lock(request_id)
-        _require(actor, request)
+        request = _locked("add_update", request_id, actor)
         update = _record(request, actor=actor, at=at, text=text, public=public)
         if public:
-            request.updated_at = at
-            request.public_note = text
-            request._change_reason = "public update"
-            request.save(update_fields=["updated_at", "public_note"])
+            REQUEST_MACHINE.move(
+                request,
+                "add_update",
+                actor=actor,
+                reason=gettext_noop("Public update"),
+                update_fields=[],
+                updated_at=at,
+                public_note=text,
+            )
     return update
 
 
@@ -399,13 +411,17 @@ def rate(*, tracking_code, score, comment="", at=None):
             raise RequestError(_("No request has this tracking code."))
         if request.rating is not None:
             raise RequestError(_("This request has been rated already. Thank you!"))
-        if request.status not in (Status.RESOLVED, Status.CLOSED):
+        if not request.can_be_rated:
             raise RequestError(_("You can rate the service once the request is resolved."))
         request.rating = score
         request.rating_comment = (comment or "").strip()[:2000]
         request.rated_at = at
-        request._change_reason = f"rated {score}"
-        request.save(update_fields=["rating", "rating_comment", "rated_at"])
+        save_with_history(
+            request,
+            actor=None,
+            reason=history_reason(gettext_noop("Rated"), str(score)),
+            update_fields=["rating", "rating_comment", "rated_at"],
+        )
     if score <= ServiceRequest.LOW_RATING:
         _notify_heads(
             request,
@@ -421,9 +437,7 @@ def link_nonconformity(*, request_id, actor, reference):
     reference = _required_text(reference, _("Give the nonconformity's reference."))
     with transaction.atomic():
         request = _lock(request_id)
-        if not (actor.is_quality_manager or actor.is_auditor or actor.is_superuser) or (
-            actor.agency_id != request.service.agency_id and not actor.is_superuser
-        ):
+        if not access.can_raise_nonconformity(actor, request):
             raise PermissionDenied(_("Only quality managers and auditors raise nonconformities."))
         if request.nonconformity_ref:
             raise RequestError(
@@ -431,8 +445,12 @@ def link_nonconformity(*, request_id, actor, reference):
                 % {"id": request.pk, "ref": request.nonconformity_ref}
             )
         request.nonconformity_ref = reference[:60]
-        request._change_reason = f"nonconformity {reference}"
-        request.save(update_fields=["nonconformity_ref"])
+        save_with_history(
+            request,
+            actor=actor,
+            reason=history_reason(gettext_noop("Nonconformity"), reference),
+            update_fields=["nonconformity_ref"],
+        )
         _record(
             request,
             actor=actor,
@@ -442,20 +460,8 @@ def link_nonconformity(*, request_id, actor, reference):
     return request
 
 
-def department_heads(department_ids):
-    """{department id: [heads]}, falling back to the parent department's heads for a section."""
-    departments = {d.pk: d.parent_id for d in Department.objects.filter(pk__in=department_ids)}
-    wanted = set(departments) | {p for p in departments.values() if p}
-    heads = {}
-    for membership in Membership.objects.filter(
-        is_head=True, department_id__in=wanted, person__is_active=True
-    ).select_related("person"):
-        heads.setdefault(membership.department_id, []).append(membership.person)
-    return {pk: heads.get(pk) or heads.get(parent, []) for pk, parent in departments.items()}
-
-
 def _notify_heads(request, *, key, subject, actor):
-    for head in department_heads([request.department_id]).get(request.department_id, []):
+    for head in heads_of([request.department_id]).get(request.department_id, []):
         notify(
             recipient=head,
             key=f"services:{key}:{request.pk}:{request.department_id}:{head.pk}",
