@@ -91,15 +91,7 @@ def build(state, w):
     revision = document.revisions.get()
     if state == "draft":
         return document, revision
-    if state == "in_review":
-        workflow.submit_for_review(
-            revision_id=revision.pk,
-            actor=w.owner,
-            reviewers=[w.colleague],
-            approvers=[w.quality_manager],
-        )
-        return document, revision
-    if state == "approved":
+    if state in ("in_review", "approved"):  # approved: effective in a week, so it waits
         workflow.submit_for_review(
             revision_id=revision.pk,
             actor=w.owner,
@@ -107,6 +99,9 @@ def build(state, w):
             approvers=[w.quality_manager],
             effective_date=timezone.localdate() + timedelta(days=7),
         )
+    if state == "in_review":
+        return document, revision
+    if state == "approved":
         for signer, meaning in [
             (w.colleague, Signature.Meaning.REVIEWED),
             (w.quality_manager, Signature.Meaning.APPROVED),
