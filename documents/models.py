@@ -1,6 +1,5 @@
 """Controlled documents (ISO 9001:2015 clause 7.5): register, revisions, signatures, acknowledgements."""
 
-import hashlib
 from datetime import date
 
 from django.conf import settings
@@ -15,7 +14,7 @@ from simple_history.models import HistoricalRecords
 from qms_portal.audit_trail import ChainedHistoricalRecords
 from qms_portal.organisation.models import Agency, Department
 from qms_portal.organisation.roles import sees_whole_agency
-from qms_portal.signatures import SignatureBase
+from qms_portal.signatures import SignatureBase, digest_of
 from qms_portal.visibility import AgencyScopedQuerySet
 
 
@@ -448,7 +447,7 @@ class Revision(models.Model):
             change_summary,
             sha256,
         ]
-        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+        return digest_of(parts)  # the signatures' own hash: SHA-256 of the unit-separated parts
 
     def past_fingerprints(self):
         """Fingerprints of every version this revision has had, from its hash-chained history (one
