@@ -72,17 +72,3 @@ class SignatureAdmin(SimpleHistoryAdmin):
 class AcknowledgementAdmin(SimpleHistoryAdmin):
     list_display = ["revision", "person", "assigned_at", "opened_at", "acknowledged_at"]
     list_select_related = ["revision__document", "person"]
-
-
-from qms_portal.organisation.admin import ReadOnlyAdmin  # noqa: E402
-
-from .models import NumberSequence  # noqa: E402
-
-
-@admin.register(NumberSequence)
-class NumberSequenceAdmin(ReadOnlyAdmin):
-    """The last document number taken per agency, type and department: shown, never edited."""
-
-    list_display = ["agency", "doc_type", "department", "last_value"]
-    list_filter = ["doc_type"]
-    list_select_related = ["agency", "department"]

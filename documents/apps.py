@@ -9,4 +9,7 @@ class DocumentsConfig(AppConfig):
     verbose_name = _("Document control")
 
     def ready(self):
-        from . import worklist  # noqa: F401 - registers the home-page provider
+        from . import (
+            workflow,  # noqa: F401 - registers the revision machine (status badge)
+            worklist,  # noqa: F401 - registers the home-page provider
+        )

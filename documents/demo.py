@@ -10,6 +10,7 @@ from django.utils.html import escape
 
 from qms_portal.organisation.management.commands.seed_demo import DEMO_PASSWORD
 from qms_portal.organisation.models import Department
+from qms_portal.statemachine import save_with_history
 
 from . import workflow
 from .models import Confidentiality, Document, DocumentType, Signature
@@ -108,7 +109,7 @@ DOCUMENTS = [
 
 
 def _pdf(title, number_hint, revision):
-    from audits.packs.rendering import render_pdf  # the locked-down WeasyPrint call
+    from qms_portal.pdf import render_pdf  # the locked-down WeasyPrint call
 
     html = f"""<html><head><style>body {{ font-family: "Noto Sans CJK SC", "DejaVu Sans", sans-serif; }}
     h1 {{ font-size: 18pt; }} p {{ font-size: 11pt; line-height: 1.6; }}</style></head><body>
@@ -227,8 +228,12 @@ def seed(*, agency, people, stdout):
             document.next_review_due = timezone.localdate() + timedelta(
                 days=extra["review_in_days"]
             )
-            document._change_reason = "demo: review date carried over from the paper register"
-            document.save(update_fields=["next_review_due"])
+            save_with_history(
+                document,
+                actor=qm,
+                reason="demo: review date carried over from the paper register",
+                update_fields=["next_review_due"],
+            )
         if extra.get("read_by"):
             workflow.assign_reading(
                 revision_id=revision.pk,

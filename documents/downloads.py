@@ -8,12 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qms_portal import uploads
-from qms_portal.organisation.models import Person
+from qms_portal.digests import sha256_of_file
 from qms_portal.organisation.notifications import notify
-from qms_portal.organisation.roles import Role
+from qms_portal.organisation.roles import quality_managers_of
 
 from . import workflow
-from .models import Revision
 from .stamping import stamped_pdf
 
 logger = logging.getLogger(__name__)
@@ -27,10 +26,7 @@ def _report_tampering(revision, found):
         revision.sha256,
         found,
     )
-    managers = Person.objects.with_role(Role.QUALITY_MANAGER).filter(
-        agency_id=revision.document.agency_id, is_active=True
-    )
-    for manager in managers:
+    for manager in quality_managers_of(revision.document.agency_id):
         notify(
             recipient=manager,
             key=f"doc-integrity:{revision.pk}:{found}:{manager.pk}",
@@ -50,7 +46,7 @@ def _report_tampering(revision, found):
 
 def serve_revision(request, revision):
     try:
-        found = uploads.sha256_of(revision.file)
+        found = sha256_of_file(revision.file)
     except FileNotFoundError:
         found = "missing"
     if found != revision.sha256:
@@ -59,7 +55,7 @@ def serve_revision(request, revision):
     workflow.record_opened(revision=revision, person=request.user)
     document = revision.document
     kind = uploads.KINDS_BY_CODE[revision.file_kind]
-    if revision.status == Revision.Status.EFFECTIVE and kind is uploads.PDF:
+    if revision.is_effective and kind is uploads.PDF:
         with revision.file.open("rb") as source:
             content = stamped_pdf(
                 source,

@@ -5,6 +5,7 @@ from django.utils.translation import pgettext_lazy
 from qms_portal.organisation.models import Department, Person
 
 from .models import Confidentiality, DocumentType, Revision, Signature
+from .workflow import STEP_OF_MEANING
 
 MAX_LABEL = 10
 
@@ -123,11 +124,27 @@ class SubmitForm(forms.Form):
         self.fields["approvers"].queryset = people
 
 
+class StepSelect(forms.Select):
+    """A select whose options name the workflow step each choice takes (``data-step``)."""
+
+    def __init__(self, *args, steps=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.steps = dict(steps or {})
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if str(value) in self.steps:
+            option["attrs"]["data-step"] = self.steps[str(value)]
+        return option
+
+
 class SignForm(RevisionPageForm):
     form_name = "sign"
 
     meaning = forms.ChoiceField(
-        label=_("Meaning of my signature"), choices=Signature.Meaning.choices
+        label=_("Meaning of my signature"),
+        choices=Signature.Meaning.choices,
+        widget=StepSelect(steps=STEP_OF_MEANING),
     )
     comment = forms.CharField(
         label=pgettext_lazy("signature", "Comment"),
@@ -140,6 +157,15 @@ class SignForm(RevisionPageForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("Re-enter your password to sign electronically."),
     )
+
+    def __init__(self, *args, meanings=None, **kwargs):
+        """``meanings``: offer only these (the signer's steps now); a posted form accepts any
+        meaning and leaves the refusal to the workflow, which says why."""
+        super().__init__(*args, **kwargs)
+        if meanings is not None:
+            self.fields["meaning"].choices = [
+                (value, label) for value, label in Signature.Meaning.choices if value in meanings
+            ]
 
 
 class ObsoleteForm(RevisionPageForm):

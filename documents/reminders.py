@@ -10,9 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from qms_portal.organisation.models import Person
 from qms_portal.organisation.notifications import notify
-from qms_portal.organisation.roles import Role
+from qms_portal.organisation.roles import quality_managers_of
 
 from .models import Acknowledgement, Document, Revision
 
@@ -51,11 +50,7 @@ def send_review_reminders(today=None):
         key = f"doc-review:{document.pk}:{document.next_review_due}:{stage}"
         if stage == "overdue":
             if document.agency_id not in quality_managers:
-                quality_managers[document.agency_id] = list(
-                    Person.objects.with_role(Role.QUALITY_MANAGER).filter(
-                        agency_id=document.agency_id, is_active=True
-                    )
-                )
+                quality_managers[document.agency_id] = list(quality_managers_of(document.agency_id))
             recipients = [document.owner, *quality_managers[document.agency_id]]
             subject = gettext_lazy("Overdue for review: %(document)s (due %(date)s)")
         else:

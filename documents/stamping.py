@@ -10,6 +10,8 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from pypdf import PdfReader, PdfWriter
 
+from qms_portal.pdf import render_pdf  # the locked-down WeasyPrint call
+
 STAMP_HTML = """<html><head><style>
 @page {{ size: {width}pt {height}pt; margin: 0; }}
 body {{ margin: 0; font-family: "DejaVu Sans", "Noto Sans CJK SC", sans-serif; }}
@@ -20,8 +22,6 @@ body {{ margin: 0; font-family: "DejaVu Sans", "Noto Sans CJK SC", sans-serif; }
 
 
 def _stamp_page(width, height, *, number, label, status, date):
-    from audits.packs.rendering import render_pdf  # the locked-down WeasyPrint call
-
     html = STAMP_HTML.format(
         width=width,
         height=height,

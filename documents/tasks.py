@@ -24,8 +24,9 @@ def extract_revision_text(revision_id):
 
 @shared_task
 def make_due_revisions_effective(acting_user_id=None):
-    with acting_as(Person.objects.filter(pk=acting_user_id).first()):
-        return workflow.make_due_revisions_effective()
+    person = Person.objects.filter(pk=acting_user_id).first()
+    with acting_as(person):
+        return workflow.make_due_revisions_effective(actor=person)
 
 
 @shared_task

@@ -1,14 +1,15 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+
+from qms_portal.csv_export import csv_response
+from qms_portal.errors import message_of, status_of
 
 from . import access, downloads, workflow
 from .forms import (
@@ -59,6 +60,10 @@ def register(request):
     if request.GET.get("export") == "csv":
         return _register_csv(documents)
     page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
+    for document in page:
+        status = document.register_status
+        document.status_label = Revision.Status(status).label if status else None
+        document.status_tone = workflow.REVISION_MACHINE.tone(status)
     return render(
         request,
         "documents/register.html",
@@ -66,62 +71,48 @@ def register(request):
             "form": form,
             "page": page,
             "today": timezone.localdate(),
-            "can_create": bool(request.user.department_ids) or request.user.is_quality_manager,
+            "can_create": access.can_create(request.user),
         },
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
+REGISTER_HEADER = [
+    gettext_lazy("number"),
+    gettext_lazy("title"),
+    gettext_lazy("type"),
+    gettext_lazy("owner department"),
+    gettext_lazy("owner"),
+    gettext_lazy("confidentiality"),
+    gettext_lazy("current revision"),
+    gettext_lazy("status"),
+    gettext_lazy("effective since"),
+    gettext_lazy("next review due"),
+]
 
 
 def _register_csv(documents):
-    writer = csv.writer(_Echo())
-    header = [
-        "number",
-        "title",
-        "type",
-        "owner department",
-        "owner",
-        "confidentiality",
-        "current revision",
-        "status",
-        "effective since",
-        "next review due",
-    ]
-
-    def rows():
-        yield writer.writerow(header)
-        for d in documents.iterator(chunk_size=2000):
-            status = "obsolete" if d.is_obsolete else d.latest_status
-            yield writer.writerow(
-                [
-                    d.number,
-                    d.title,
-                    d.get_doc_type_display(),
-                    d.owner_department.code,
-                    d.owner.display_name,
-                    d.get_confidentiality_display(),
-                    d.effective_label or "",
-                    status or "",
-                    d.effective_since or "",
-                    d.next_review_due or "",
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="document-register.csv"'
-    return response
+    """The filtered register as CSV (formula-safe cells: a title may be ``=HYPERLINK(…)``)."""
+    rows = (
+        [
+            d.number,
+            d.title,
+            d.get_doc_type_display(),
+            d.owner_department.code,
+            d.owner.display_name,
+            d.get_confidentiality_display(),
+            d.effective_label,
+            d.register_status,
+            d.effective_since,
+            d.next_review_due,
+        ]
+        for d in documents.iterator(chunk_size=2000)
+    )
+    return csv_response("document-register.csv", REGISTER_HEADER, rows)
 
 
 @login_required
 def create(request):
-    if not (
-        request.user.department_ids
-        or request.user.is_quality_manager
-        or request.user.is_administrator
-    ):
+    if not access.can_create(request.user):
         raise PermissionDenied(_("Only agency staff with a department can register documents."))
     form = DocumentForm(request.POST or None, request.FILES or None, person=request.user)
     if request.method == "POST" and form.is_valid():
@@ -141,7 +132,9 @@ def create(request):
                 retention_years=data["retention_years"],
             )
         except (ValidationError, workflow.DocumentError) as error:
-            form.add_error("file" if isinstance(error, ValidationError) else None, _message(error))
+            form.add_error(
+                "file" if isinstance(error, ValidationError) else None, message_of(error)
+            )
         else:
             messages.success(
                 request, _("%(number)s registered as a draft.") % {"number": document.number}
@@ -151,17 +144,11 @@ def create(request):
     return render(request, "documents/create.html", {"form": form}, status=status)
 
 
-def _message(error):
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error)
-
-
 @login_required
 def detail(request, pk):
     document = access.get_document_for(request.user, pk)
     shown = access.revisions_shown_to(request.user, document)
-    current = next((r for r in shown if r.status == Revision.Status.EFFECTIVE), None)
+    current = next((r for r in shown if r.is_effective), None)
     focus = next((r for r in shown if r.status in Revision.OPEN_STATUSES), None) or current
     if focus is None and shown:
         focus = shown[0]
@@ -178,12 +165,12 @@ def revision_detail(request, pk, revision_pk):
 
 def _revision_page(request, document, revision, revisions, *, forms=None, error=None, status=200):
     person = request.user
+    steps = workflow.available_steps(revision, person, document=document)
     context = {
         "document": document,
         "revision": revision,
         "revisions": revisions,
-        "can_edit": workflow.can_edit(person, document),
-        "can_manage": workflow.can_manage(person, document),
+        "steps": steps,
         "action_error": error,
         "today": timezone.localdate(),
         "processes": document.processes.visible_to(person).order_by("code"),
@@ -197,20 +184,22 @@ def _revision_page(request, document, revision, revisions, *, forms=None, error=
                 "acknowledged_at", "person__last_name"
             )
         )
-        reviewer_ids = set(revision.reviewers.values_list("pk", flat=True))
-        approver_ids = set(revision.approvers.values_list("pk", flat=True))
         my_ack = next((a for a in acknowledgements if a.person_id == person.pk), None)
         context.update(
             {
                 "signatures": signatures,
                 "reviewers": revision.reviewers.all(),
                 "approvers": revision.approvers.all(),
-                "can_sign": revision.status == Revision.Status.IN_REVIEW
-                and person.pk in reviewer_ids | approver_ids,
                 "acknowledgements": acknowledgements,
                 "acknowledged_count": sum(1 for a in acknowledgements if a.acknowledged_at),
                 "my_acknowledgement": my_ack,
-                "sign_form": SignForm(),
+                "sign_form": SignForm(
+                    meanings=[
+                        meaning
+                        for meaning, step in workflow.STEP_OF_MEANING.items()
+                        if step in steps
+                    ]
+                ),
                 "submit_form": SubmitForm(document=document),
                 "draft_form": DraftForm(initial={"change_summary": revision.change_summary}),
                 "assign_form": AssignReadingForm(document=document),
@@ -231,15 +220,14 @@ def _action_failed(request, revision, error, forms=None):
     """Show the revision page again with the reason, as a 4xx (409: the state forbids it)."""
     document = revision.document
     revisions = access.revisions_shown_to(request.user, document)
-    status = 409 if isinstance(error, workflow.DocumentError) else 400
     return _revision_page(
         request,
         document,
         revision,
         revisions,
         forms=forms,
-        error=_message(error) if error else None,
-        status=status,
+        error=message_of(error) if error else None,
+        status=status_of(error) if error else 400,
     )
 
 
@@ -258,15 +246,18 @@ def revision_new(request, pk):
                 label=form.cleaned_data["label"] or None,
             )
         except (ValidationError, workflow.DocumentError) as error:
-            form.add_error(None, _message(error))
+            form.add_error(None, message_of(error))
+            refusal = error if isinstance(error, workflow.DocumentError) else None
         else:
             messages.success(
                 request, _("Revision %(label)s started as a draft.") % {"label": revision.label}
             )
             return redirect(revision)
+    else:
+        refusal = None
     latest = document.revisions.order_by("-created_at").first()
     return (
-        _action_failed(request, latest, None, forms={"revision_form": form})
+        _action_failed(request, latest, refusal, forms={"revision_form": form})
         if latest
         else redirect(document)
     )
@@ -284,7 +275,7 @@ def _post_on_revision(
     try:
         action(revision, form.cleaned_data)
     except (ValidationError, workflow.DocumentError) as error:
-        form.add_error(None, _message(error))
+        form.add_error(None, message_of(error))
         return _action_failed(request, revision, error, forms={form_name: form})
     messages.success(request, success)
     return redirect(revision)

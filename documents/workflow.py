@@ -14,24 +14,29 @@ queues e-mails and tasks only after the transaction commits.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 from guardian.shortcuts import assign_perm
 
-from qms_portal import uploads
+from qms_portal import sequences, uploads
+from qms_portal.errors import RuleError
+from qms_portal.history_reasons import reason as history_reason
 from qms_portal.organisation.models import Person
 from qms_portal.organisation.notifications import notify
+from qms_portal.organisation.roles import is_administrator_of, is_quality_manager_of
 from qms_portal.organisation.signing import confirm_signature_password
+from qms_portal.signatures import record_signature
+from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
+from . import access
 from .models import (
     DEFAULT_PREFIXES,
     Acknowledgement,
     Confidentiality,
     Document,
     NumberingScheme,
-    NumberSequence,
     Revision,
     Signature,
     months_after,
@@ -39,87 +44,132 @@ from .models import (
 
 Status = Revision.Status
 
-#: Allowed revision transitions: name → (from states, to state).
-TRANSITIONS = {
-    "submit": ((Status.DRAFT,), Status.IN_REVIEW),
-    "reject": ((Status.IN_REVIEW,), Status.DRAFT),
-    "approve": ((Status.IN_REVIEW,), Status.APPROVED),
-    "make_effective": ((Status.APPROVED,), Status.EFFECTIVE),
-    "supersede": ((Status.EFFECTIVE,), Status.SUPERSEDED),
-    "make_obsolete": (
-        (Status.DRAFT, Status.IN_REVIEW, Status.APPROVED, Status.EFFECTIVE),
-        Status.OBSOLETE,
+
+class DocumentError(RuleError):
+    """A rule of document control was broken; the message says what to do instead (409)."""
+
+
+def _describe(revision):
+    return _("Revision %(label)s of %(number)s") % {
+        "label": revision.label,
+        "number": revision.document.number,
+    }
+
+
+#: The revision's steps (ISO 9001 7.5.2 review and approval, 7.5.3 control). Steps without a
+#: target keep the state; ``make_effective`` and ``supersede`` are taken by the portal itself.
+REVISION_MACHINE = StateMachine(
+    Transition(
+        "edit",
+        sources=[Status.DRAFT],
+        target=None,
+        label=gettext_lazy("edited"),
+        allowed=access.can_edit_revision,
+        refusal=gettext_lazy("Only staff of the owner department can edit this draft."),
     ),
+    Transition(
+        "submit",
+        sources=[Status.DRAFT],
+        target=Status.IN_REVIEW,
+        label=gettext_lazy("submitted for review"),
+        allowed=access.can_edit_revision,
+        refusal=gettext_lazy("Only staff of the owner department can submit this revision."),
+    ),
+    Transition(
+        "review",
+        sources=[Status.IN_REVIEW],
+        target=None,
+        label=gettext_lazy("signed as reviewed"),
+        allowed=access.can_review,
+    ),
+    Transition(
+        "approve",
+        sources=[Status.IN_REVIEW],
+        target=Status.APPROVED,
+        label=pgettext_lazy("revision transition", "approved"),
+        allowed=access.can_approve,
+    ),
+    Transition(
+        "reject",
+        sources=[Status.IN_REVIEW],
+        target=Status.DRAFT,
+        label=pgettext_lazy("revision transition", "rejected"),
+        allowed=access.can_reject,
+    ),
+    Transition(
+        "make_effective",
+        sources=[Status.APPROVED],
+        target=Status.EFFECTIVE,
+        label=gettext_lazy("made effective"),
+    ),
+    Transition(
+        "supersede",
+        sources=[Status.EFFECTIVE],
+        target=Status.SUPERSEDED,
+        label=gettext_lazy("superseded"),
+    ),
+    Transition(
+        "make_obsolete",
+        sources=[Status.DRAFT, Status.IN_REVIEW, Status.APPROVED, Status.EFFECTIVE],
+        target=Status.OBSOLETE,
+        label=gettext_lazy("made obsolete"),
+        allowed=access.can_manage_revision,
+    ),
+    Transition(
+        "assign_reading",
+        sources=[Status.EFFECTIVE],
+        target=None,
+        label=gettext_lazy("assigned for reading"),
+        allowed=access.can_manage_revision,
+        refusal=gettext_lazy("Only the owner or a quality manager can assign reading."),
+    ),
+    Transition(
+        "acknowledge",
+        sources=[Status.EFFECTIVE],
+        target=None,
+        label=gettext_lazy("acknowledged"),
+        allowed=access.can_acknowledge,
+    ),
+    model=Revision,
+    tones={
+        Status.IN_REVIEW: Tone.WARN,
+        Status.APPROVED: Tone.WARN,
+        Status.EFFECTIVE: Tone.OK,
+        Status.OBSOLETE: Tone.BAD,
+    },
+    describe=_describe,
+    error=DocumentError,
+)
+
+#: Steps of the revision page taken on the revision itself (the others are the portal's own, or
+#: taken on the whole document: ``make_obsolete`` withdraws every revision at once).
+PAGE_STEPS = ("edit", "submit", "review", "approve", "reject", "assign_reading", "acknowledge")
+#: Which step a signature of each meaning takes.
+STEP_OF_MEANING = {
+    Signature.Meaning.REVIEWED: "review",
+    Signature.Meaning.APPROVED: "approve",
+    Signature.Meaning.REJECTED: "reject",
 }
 
 
-class DocumentError(Exception):
-    """A rule of document control was broken; the message says what to do instead."""
-
-
-def _require_transition(revision, name):
-    allowed_from, _target = TRANSITIONS[name]
-    if revision.status not in allowed_from:
-        raise DocumentError(
-            _("Revision %(label)s of %(number)s is %(status)s, so it cannot be %(action)s.")
-            % {
-                "label": revision.label,
-                "number": revision.document.number,
-                "status": revision.get_status_display().lower(),
-                "action": _ACTION_NAMES[name],
-            }
-        )
-
-
-# Lazy: a module-level gettext would freeze the language of whoever imported the module first.
-_ACTION_NAMES = {
-    "submit": gettext_lazy("submitted for review"),
-    "reject": pgettext_lazy("revision transition", "rejected"),
-    "approve": pgettext_lazy("revision transition", "approved"),
-    "make_effective": gettext_lazy("made effective"),
-    "supersede": gettext_lazy("superseded"),
-    "make_obsolete": gettext_lazy("made obsolete"),
-}
-
-
-def _set_status(revision, name, reason, **fields):
-    revision.status = TRANSITIONS[name][1]
-    for field, value in fields.items():
-        setattr(revision, field, value)
-    revision._change_reason = reason
-    revision.save()
-
-
-# Who may do what --------------------------------------------------------------------------------
-
-
-def can_edit(person, document):
-    """Staff of the owner department (and its sections), quality managers and administrators."""
-    if not person.is_authenticated or person.agency_id != document.agency_id:
-        return person.is_superuser
-    return (
-        person.is_quality_manager
-        or person.is_administrator
-        or document.owner_department_id in person.department_ids
-    )
-
-
-def can_manage(person, document):
-    """The document's owner, quality managers and administrators (obsolete, assign reading)."""
-    return person.is_superuser or (
-        person.agency_id == document.agency_id
-        and (person.pk == document.owner_id or person.is_quality_manager or person.is_administrator)
-    )
-
-
-def can_read_open_revisions(person, document):
-    """Drafts and revisions in review: editors, auditors and the people named to sign them."""
-    if can_edit(person, document) or (person.is_auditor and person.agency_id == document.agency_id):
-        return True
-    return (
-        Revision.objects.filter(document=document).filter(reviewers=person).exists()
-        or Revision.objects.filter(document=document, approvers=person).exists()
-    )
+def available_steps(revision, person, *, document=None):
+    """What the person may do on the revision page now: the revision's steps, and the document's
+    own (``new_revision``, ``periodic_review``, ``make_obsolete``). ``revision`` may be ``None``
+    when the person sees none of the document's revisions."""
+    document = document or revision.document
+    steps = []
+    if revision is not None:
+        steps = [
+            name for name in REVISION_MACHINE.available(revision, person) if name in PAGE_STEPS
+        ]
+    if not document.is_obsolete:
+        if access.can_edit(person, document) and not document.revisions.open().exists():
+            steps.append("new_revision")
+        if access.can_manage(person, document):
+            if document.revisions.filter(status=Status.EFFECTIVE).exists():
+                steps.append("periodic_review")
+            steps.append("make_obsolete")
+    return steps
 
 
 # Numbering --------------------------------------------------------------------------------------
@@ -133,30 +183,23 @@ def scheme_for(agency, doc_type):
 
 
 def next_number(*, agency, doc_type, department):
-    """Take the next free number (e.g. PRO-FIN-003); the sequence row is locked meanwhile."""
+    """Take the next free number (e.g. PRO-FIN-003) from the agency's sequence of that prefix and
+    department (and year, when the format shows one); only that sequence row is locked."""
     scheme = scheme_for(agency, doc_type)
-    try:
-        with transaction.atomic():
-            NumberSequence.objects.get_or_create(
-                agency=agency, doc_type=doc_type, department=department
-            )
-    except IntegrityError:  # created concurrently: it exists now
-        pass
-    sequence = NumberSequence.objects.select_for_update(of=("self",)).get(
-        agency=agency, doc_type=doc_type, department=department
-    )
-    while True:
-        sequence.last_value += 1
-        number = scheme.number_format.format(
-            prefix=scheme.prefix,
-            department=department.code,
-            sequence=sequence.last_value,
-            year=timezone.localdate().year,
+    year = timezone.localdate().year
+
+    def number_of(value):
+        return scheme.number_format.format(
+            prefix=scheme.prefix, department=department.code, sequence=value, year=year
         )
-        if not Document.objects.filter(number=number).exists():
-            break
-    sequence.save(update_fields=["last_value"])
-    return number, scheme
+
+    value = sequences.next_value(
+        agency,
+        f"{scheme.prefix}-{department.code}",
+        year if "{year" in scheme.number_format else 0,
+        is_taken=lambda value: Document.objects.filter(number=number_of(value)).exists(),
+    )
+    return number_of(value), scheme
 
 
 # Files ------------------------------------------------------------------------------------------
@@ -202,11 +245,7 @@ def create_document(
 ):
     """Register a new document with its first revision (a draft), numbered by the scheme."""
     agency = owner_department.agency
-    if not (
-        actor.is_quality_manager
-        or actor.is_administrator
-        or owner_department.pk in actor.department_ids
-    ):
+    if not access.can_create_in(actor, owner_department):
         raise PermissionDenied(_("You can create documents only for your own departments."))
     if owner.agency_id != agency.pk:
         raise DocumentError(_("The owner must work for %(agency)s.") % {"agency": agency})
@@ -228,16 +267,14 @@ def create_document(
             if retention_years is not None
             else scheme.retention_years,
         )
-        document._change_reason = "registered"
-        document.save()
+        save_with_history(document, actor=actor, reason=gettext_noop("registered"))
         if confidentiality == Confidentiality.RESTRICTED:
             document.restricted_to.set(restricted_to)
         revision = Revision(
             document=document, label=label, change_summary=change_summary, author=actor
         )
         _store_file(revision, checked, upload)
-        revision._change_reason = "first draft"
-        revision.save()
+        save_with_history(revision, actor=actor, reason=gettext_noop("first draft"))
         _queue_text_extraction(revision)
     return document
 
@@ -251,16 +288,20 @@ def _next_label(document):
     return str(len(labels) + 1)
 
 
+def _lock_document(document_id):
+    return Document.objects.select_for_update(of=("self",)).get(pk=document_id)
+
+
 def start_revision(*, document, actor, change_summary, upload, label=None):
     """Start the next revision of a document as a draft (only one open revision at a time)."""
-    if not can_edit(actor, document):
+    if not access.can_edit(actor, document):
         raise PermissionDenied(
             _("Only staff of %(department)s or a quality manager can revise %(number)s.")
             % {"department": document.owner_department.name, "number": document.number}
         )
     checked = check_file(upload, document.agency)
     with uploads.removing_on_failure(checked), transaction.atomic():
-        document = Document.objects.select_for_update(of=("self",)).get(pk=document.pk)
+        document = _lock_document(document.pk)
         if document.is_obsolete:
             raise DocumentError(
                 _("%(number)s is obsolete; it cannot be revised.") % {"number": document.number}
@@ -286,8 +327,7 @@ def start_revision(*, document, actor, change_summary, upload, label=None):
             document=document, label=label, change_summary=change_summary, author=actor
         )
         _store_file(revision, checked, upload)
-        revision._change_reason = "new draft"
-        revision.save()
+        save_with_history(revision, actor=actor, reason=gettext_noop("new draft"))
         _queue_text_extraction(revision)
     return revision
 
@@ -304,26 +344,39 @@ def update_draft(*, revision_id, actor, change_summary, upload=None):
     """Change a draft's summary or file. Anything submitted or signed is frozen."""
     checked = None
     revision = Revision.objects.select_related("document__agency").get(pk=revision_id)
-    if not can_edit(actor, revision.document):
-        raise PermissionDenied(_("Only staff of the owner department can edit this draft."))
+    if not access.can_edit_revision(actor, revision):
+        raise PermissionDenied(REVISION_MACHINE["edit"].refusal)
     if upload is not None:
         checked = check_file(upload, revision.document.agency)
     with uploads.removing_on_failure(checked), transaction.atomic():
         revision = _lock(revision_id)
-        if not revision.is_editable:
-            raise DocumentError(
-                _("Revision %(label)s is %(status)s; only drafts can be edited.")
-                % {"label": revision.label, "status": revision.get_status_display().lower()}
-            )
+        REVISION_MACHINE.require(revision, "edit")
         revision.change_summary = change_summary
         if checked:
             _store_file(revision, checked, upload)
             revision.extracted_text = ""
-        revision._change_reason = "draft edited"
-        revision.save()
+        REVISION_MACHINE.move(revision, "edit", actor=actor, reason=gettext_noop("draft edited"))
         if checked:  # the earlier draft file is kept: history rows point to it
             _queue_text_extraction(revision)
     return revision
+
+
+def _check_signers(revision, reviewers, approvers, effective_date):
+    document = revision.document
+    if not approvers:
+        raise DocumentError(_("Name at least one approver."))
+    if revision.author in approvers:
+        raise DocumentError(_("The author of a revision cannot approve it; name another approver."))
+    outsiders = [
+        p for p in reviewers + approvers if p.agency_id != document.agency_id or not p.is_active
+    ]
+    if outsiders:
+        raise DocumentError(
+            _("%(person)s cannot sign for %(agency)s.")
+            % {"person": outsiders[0], "agency": document.agency}
+        )
+    if effective_date and effective_date < timezone.localdate():
+        raise DocumentError(_("The effective date cannot be in the past."))
 
 
 def submit_for_review(*, revision_id, actor, reviewers, approvers, effective_date=None):
@@ -331,34 +384,15 @@ def submit_for_review(*, revision_id, actor, reviewers, approvers, effective_dat
     reviewers, approvers = list(reviewers), list(approvers)
     with transaction.atomic():
         revision = _lock(revision_id)
-        document = revision.document
-        if not can_edit(actor, document):
-            raise PermissionDenied(
-                _("Only staff of the owner department can submit this revision.")
-            )
-        _require_transition(revision, "submit")
-        if not approvers:
-            raise DocumentError(_("Name at least one approver."))
-        if revision.author in approvers:
-            raise DocumentError(
-                _("The author of a revision cannot approve it; name another approver.")
-            )
-        outsiders = [
-            p for p in reviewers + approvers if p.agency_id != document.agency_id or not p.is_active
-        ]
-        if outsiders:
-            raise DocumentError(
-                _("%(person)s cannot sign for %(agency)s.")
-                % {"person": outsiders[0], "agency": document.agency}
-            )
-        if effective_date and effective_date < timezone.localdate():
-            raise DocumentError(_("The effective date cannot be in the past."))
+        REVISION_MACHINE.require(revision, "submit", actor)
+        _check_signers(revision, reviewers, approvers, effective_date)
         revision.reviewers.set(reviewers)
         revision.approvers.set(approvers)
-        _set_status(
+        REVISION_MACHINE.move(
             revision,
             "submit",
-            "submitted for review",
+            actor=actor,
+            reason=gettext_noop("submitted for review"),
             review_round=revision.review_round + 1,
             review_comments="",
             effective_date=effective_date,
@@ -383,6 +417,41 @@ def _signed(revision, meaning):
     )
 
 
+def _check_signature(revision, signer, meaning, comment):
+    """Who may sign with this meaning (403), and whether the round allows it now (409)."""
+    reviewers = set(revision.reviewers.values_list("pk", flat=True))
+    approvers = set(revision.approvers.values_list("pk", flat=True))
+    reviewed = _signed(revision, Signature.Meaning.REVIEWED)
+    if meaning == Signature.Meaning.REVIEWED:
+        if signer.pk not in reviewers:
+            raise PermissionDenied(
+                _("Only the named reviewers can review %(revision)s.") % {"revision": revision}
+            )
+        if signer.pk in reviewed:
+            raise DocumentError(_("You have already signed this revision as reviewed."))
+    elif meaning == Signature.Meaning.APPROVED:
+        if signer.pk not in approvers:
+            raise PermissionDenied(
+                _("Only the named approver can approve revision %(label)s of %(number)s.")
+                % {"label": revision.label, "number": revision.document.number}
+            )
+        if signer.pk in _signed(revision, Signature.Meaning.APPROVED):
+            raise DocumentError(_("You have already approved this revision."))
+        if reviewers - reviewed:
+            raise DocumentError(
+                _("Every named reviewer must sign before approval; waiting for %(count)d.")
+                % {"count": len(reviewers - reviewed)}
+            )
+    elif meaning == Signature.Meaning.REJECTED:
+        if signer.pk not in reviewers | approvers:
+            raise PermissionDenied(
+                _("Only the named reviewers and approvers can reject this revision.")
+            )
+        if not comment:
+            raise DocumentError(_("Say why you reject the revision, so the author can correct it."))
+    return approvers
+
+
 def sign(*, revision_id, signer, password, meaning, comment=""):
     """Sign a revision in review: reviewed, approved or rejected (with a comment).
 
@@ -397,9 +466,10 @@ def sign(*, revision_id, signer, password, meaning, comment=""):
         wrong_password_message=_("The password is not correct; the revision was not signed."),
     )
     comment = (comment or "").strip()
+    step = STEP_OF_MEANING.get(meaning)
     with transaction.atomic():
         revision = _lock(revision_id)
-        if revision.status != Status.IN_REVIEW:
+        if not REVISION_MACHINE.state_allows(revision, "review"):
             raise DocumentError(
                 _("Revision %(label)s of %(number)s is %(status)s; there is nothing to sign.")
                 % {
@@ -408,108 +478,82 @@ def sign(*, revision_id, signer, password, meaning, comment=""):
                     "status": revision.get_status_display().lower(),
                 }
             )
-        reviewers = set(revision.reviewers.values_list("pk", flat=True))
-        approvers = set(revision.approvers.values_list("pk", flat=True))
-        reviewed, approved = (
-            _signed(revision, Signature.Meaning.REVIEWED),
-            _signed(revision, Signature.Meaning.APPROVED),
-        )
-        if meaning == Signature.Meaning.REVIEWED:
-            if signer.pk not in reviewers:
-                raise PermissionDenied(
-                    _("Only the named reviewers can review %(revision)s.") % {"revision": revision}
-                )
-            if signer.pk in reviewed:
-                raise DocumentError(_("You have already signed this revision as reviewed."))
-        elif meaning == Signature.Meaning.APPROVED:
-            if signer.pk not in approvers:
-                raise PermissionDenied(
-                    _("Only the named approver can approve revision %(label)s of %(number)s.")
-                    % {"label": revision.label, "number": revision.document.number}
-                )
-            if signer.pk in approved:
-                raise DocumentError(_("You have already approved this revision."))
-            if reviewers - reviewed:
-                raise DocumentError(
-                    _("Every named reviewer must sign before approval; waiting for %(count)d.")
-                    % {"count": len(reviewers - reviewed)}
-                )
-        elif meaning == Signature.Meaning.REJECTED:
-            if signer.pk not in reviewers | approvers:
-                raise PermissionDenied(
-                    _("Only the named reviewers and approvers can reject this revision.")
-                )
-            if not comment:
-                raise DocumentError(
-                    _("Say why you reject the revision, so the author can correct it.")
-                )
-        else:
+        if step is None:
             raise DocumentError(
                 _("Choose what your signature means: reviewed, approved or rejected.")
             )
-        signature = _record_signature(revision, signer, meaning, comment)
-        if meaning == Signature.Meaning.REJECTED:
-            _set_status(
-                revision, "reject", f"rejected by {signature.printed_name}", review_comments=comment
+        approvers = _check_signature(revision, signer, meaning, comment)
+        signature = record_signature(
+            Signature,
+            signer=signer,
+            meaning=meaning,
+            duplicate=_("This signature has already been recorded."),
+            error=DocumentError,
+            revision=revision,
+            comment=comment,
+            review_round=revision.review_round,
+            revision_fingerprint=revision.fingerprint(),
+        )
+        if step == "reject":
+            _return_to_draft(revision, signature)
+        elif step == "approve" and approvers <= _signed(revision, Signature.Meaning.APPROVED):
+            REVISION_MACHINE.move(
+                revision, "approve", actor=signer, reason=gettext_noop("all approvers signed")
             )
-            notify(
-                recipient=revision.author,
-                key=f"doc-rejected:{revision.pk}:{revision.review_round}",
-                subject=lambda: _("%(revision)s was returned to draft") % {"revision": revision},
-                body=lambda: comment,
-                url=revision.get_absolute_url(),
-                actor=signer,
-            )
-        elif meaning == Signature.Meaning.APPROVED and approvers <= approved | {signer.pk}:
-            _set_status(revision, "approve", "all approvers signed")
             if (revision.effective_date or timezone.localdate()) <= timezone.localdate():
                 _make_effective(revision, actor=signer)
     return signature
 
 
-def _record_signature(revision, signer, meaning, comment):
-    signature = Signature(
-        revision=revision,
-        signer=signer,
-        printed_name=signer.get_full_name() or signer.username,
-        meaning=meaning,
-        comment=comment,
-        signed_at=timezone.now().replace(microsecond=0),  # a precision every store keeps
-        review_round=revision.review_round,
-        revision_fingerprint=revision.fingerprint(),
+def _return_to_draft(revision, signature):
+    REVISION_MACHINE.move(
+        revision,
+        "reject",
+        actor=signature.signer,
+        reason=history_reason(gettext_noop("rejected by"), signature.printed_name),
+        review_comments=signature.comment,
     )
-    signature.digest = signature.compute_digest()
-    signature._change_reason = f"signed: {meaning}"
-    try:
-        with transaction.atomic():
-            signature.save()
-    except IntegrityError as error:  # the same person signing twice at the same moment
-        raise DocumentError(_("This signature has already been recorded.")) from error
-    return signature
+    notify(
+        recipient=revision.author,
+        key=f"doc-rejected:{revision.pk}:{revision.review_round}",
+        subject=lambda: _("%(revision)s was returned to draft") % {"revision": revision},
+        body=lambda: signature.comment,
+        url=revision.get_absolute_url(),
+        actor=signature.signer,
+    )
 
 
 def _make_effective(revision, *, actor):
     """Put an approved revision in force and supersede the one before (one effective at a time)."""
-    _require_transition(revision, "make_effective")
-    document = Document.objects.select_for_update(of=("self",)).get(pk=revision.document_id)
+    REVISION_MACHINE.require(revision, "make_effective")
+    document = _lock_document(revision.document_id)
     now = timezone.now()
     for previous in Revision.objects.select_for_update(of=("self",)).filter(
         document=document, status=Status.EFFECTIVE
     ):
-        _set_status(
-            previous, "supersede", f"superseded by revision {revision.label}", superseded_at=now
+        REVISION_MACHINE.move(
+            previous,
+            "supersede",
+            actor=actor,
+            reason=history_reason(gettext_noop("superseded by revision"), revision.label),
+            superseded_at=now,
         )
     effective_date = revision.effective_date or timezone.localdate()
-    _set_status(
+    REVISION_MACHINE.move(
         revision,
         "make_effective",
-        "became effective",
+        actor=actor,
+        reason=gettext_noop("became effective"),
         effective_at=now,
         effective_date=effective_date,
     )
     document.next_review_due = months_after(effective_date, document.review_period_months)
-    document._change_reason = f"revision {revision.label} effective"
-    document.save(update_fields=["next_review_due"])
+    save_with_history(
+        document,
+        actor=actor,
+        reason=history_reason(gettext_noop("revision effective"), revision.label),
+        update_fields=["next_review_due"],
+    )
     notify(
         recipient=document.owner,
         key=f"doc-effective:{revision.pk}",
@@ -529,7 +573,8 @@ def make_due_revisions_effective(*, today=None, actor=None):
     for revision_id in list(due):
         with transaction.atomic():
             revision = _lock(revision_id)
-            if revision.status == Status.APPROVED:  # another worker may have done it meanwhile
+            # another worker may have done it meanwhile
+            if REVISION_MACHINE.state_allows(revision, "make_effective"):
                 _make_effective(revision, actor=actor)
                 count += 1
     return count
@@ -541,8 +586,8 @@ def make_obsolete(*, document_id, actor, reason):
     if not reason:
         raise DocumentError(_("Give the reason the document is withdrawn."))
     with transaction.atomic():
-        document = Document.objects.select_for_update(of=("self",)).get(pk=document_id)
-        if not can_manage(actor, document):
+        document = _lock_document(document_id)
+        if not access.can_manage(actor, document):
             raise PermissionDenied(
                 _("Only the owner of %(number)s or a quality manager can make it obsolete.")
                 % {"number": document.number}
@@ -550,22 +595,28 @@ def make_obsolete(*, document_id, actor, reason):
         if document.is_obsolete:
             raise DocumentError(_("%(number)s is already obsolete.") % {"number": document.number})
         for revision in Revision.objects.select_for_update(of=("self",)).filter(
-            document=document, status__in=TRANSITIONS["make_obsolete"][0]
+            document=document, status__in=REVISION_MACHINE["make_obsolete"].sources
         ):
-            _set_status(revision, "make_obsolete", f"document obsolete: {reason}")
+            REVISION_MACHINE.move(
+                revision,
+                "make_obsolete",
+                actor=actor,
+                reason=history_reason(gettext_noop("document obsolete"), reason),
+            )
         document.is_obsolete = True
         document.obsolete_reason = reason
         document.next_review_due = None
-        document._change_reason = f"made obsolete: {reason}"
-        document.save()
+        save_with_history(
+            document, actor=actor, reason=history_reason(gettext_noop("made obsolete"), reason)
+        )
     return document
 
 
 def confirm_periodic_review(*, document_id, actor, comment):
     """The owner confirms the document in force is still right; the next review is due a period later."""
     with transaction.atomic():
-        document = Document.objects.select_for_update(of=("self",)).get(pk=document_id)
-        if not can_manage(actor, document):
+        document = _lock_document(document_id)
+        if not access.can_manage(actor, document):
             raise PermissionDenied(
                 _("Only the owner of %(number)s or a quality manager can confirm its review.")
                 % {"number": document.number}
@@ -573,33 +624,41 @@ def confirm_periodic_review(*, document_id, actor, comment):
         if document.is_obsolete or not document.revisions.filter(status=Status.EFFECTIVE).exists():
             raise DocumentError(_("Only a document in force can be reviewed."))
         document.next_review_due = months_after(timezone.localdate(), document.review_period_months)
-        document._change_reason = f"periodic review confirmed: {comment}"[:100]
-        document.save(update_fields=["next_review_due"])
+        save_with_history(
+            document,
+            actor=actor,
+            reason=history_reason(gettext_noop("periodic review confirmed"), comment)[:100],
+            update_fields=["next_review_due"],
+        )
     return document
 
 
 # Read and acknowledge ---------------------------------------------------------------------------
 
 
+def _readers(revision, people, departments):
+    recipients = {p for p in people if p.is_active}
+    recipients |= set(
+        Person.objects.filter(is_active=True, memberships__department__in=departments).distinct()
+    )
+    return sorted(
+        (p for p in recipients if p.agency_id == revision.document.agency_id), key=lambda p: p.pk
+    )
+
+
 def assign_reading(*, revision_id, actor, people=(), departments=(), due_date=None):
     """Ask people (or everyone in departments) to read an effective revision. Returns new count."""
     with transaction.atomic():
         revision = _lock(revision_id)
-        if not can_manage(actor, revision.document):
-            raise PermissionDenied(_("Only the owner or a quality manager can assign reading."))
-        if revision.status != Status.EFFECTIVE:
+        if not access.can_manage_revision(actor, revision):
+            raise PermissionDenied(REVISION_MACHINE["assign_reading"].refusal)
+        if not REVISION_MACHINE.state_allows(revision, "assign_reading"):
             raise DocumentError(_("Only the effective revision can be assigned for reading."))
-        recipients = {p for p in people if p.is_active}
-        recipients |= set(
-            Person.objects.filter(
-                is_active=True, memberships__department__in=departments
-            ).distinct()
-        )
-        recipients = {p for p in recipients if p.agency_id == revision.document.agency_id}
+        recipients = _readers(revision, people, departments)
         if not recipients:
             raise DocumentError(_("Choose at least one person or department of the agency."))
         created = 0
-        for person in sorted(recipients, key=lambda p: p.pk):
+        for person in recipients:
             ack, is_new = Acknowledgement.objects.get_or_create(
                 revision=revision,
                 person=person,
@@ -629,8 +688,9 @@ def record_opened(*, revision, person):
         )
         if ack:
             ack.opened_at = timezone.now()
-            ack._change_reason = "opened"
-            ack.save(update_fields=["opened_at"])
+            save_with_history(
+                ack, actor=person, reason=gettext_noop("opened"), update_fields=["opened_at"]
+            )
 
 
 def acknowledge(*, revision_id, person):
@@ -648,20 +708,22 @@ def acknowledge(*, revision_id, person):
                 _("You acknowledged this revision on %(date)s.")
                 % {"date": timezone.localtime(ack.acknowledged_at).strftime("%Y-%m-%d")}
             )
-        if ack.revision.status != Status.EFFECTIVE:
+        if not REVISION_MACHINE.state_allows(ack.revision, "acknowledge"):
             raise DocumentError(
                 _("This revision is no longer in force; there is nothing to acknowledge.")
             )
         if not ack.opened_at:
             raise DocumentError(_("Open the document before confirming you have read it."))
         ack.acknowledged_at = timezone.now()
-        ack._change_reason = "acknowledged"
-        ack.save()
+        save_with_history(ack, actor=person, reason=gettext_noop("acknowledged"))
     return ack
 
 
 def share_with_certifier(*, document, certifier, actor):
     """Let an external certifier see a document (evidence packs use this)."""
-    if not (actor.is_quality_manager or actor.is_administrator):
+    if not (
+        is_quality_manager_of(actor, document.agency_id)
+        or is_administrator_of(actor, document.agency_id)
+    ):
         raise PermissionDenied(_("Only a quality manager can share documents with a certifier."))
     assign_perm("documents.view_document", certifier, document)

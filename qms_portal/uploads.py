@@ -6,7 +6,6 @@ are checked for entry count, total uncompressed size and compression ratio befor
 them, and the stored name is generated — a person's file name is kept only as display text.
 """
 
-import hashlib
 import re
 import unicodedata
 import uuid
@@ -18,6 +17,8 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from .digests import sha256_of_file
 
 
 @dataclass(frozen=True)
@@ -165,21 +166,9 @@ def check_upload(uploaded, *, allowed=DOCUMENT_KINDS, folder="uploads"):
             )
             % {"name": display_name, "kind": kind.label}
         )
-    digest = hashlib.sha256()
-    uploaded.seek(0)
-    for chunk in uploaded.chunks():
-        digest.update(chunk)
-    uploaded.seek(0)
+    digest = sha256_of_file(uploaded)  # streamed, and rewound for storing
     storage_name = f"{folder}/{uuid.uuid4().hex}.{kind.extensions[0]}"
-    return CheckedUpload(kind, size, digest.hexdigest(), display_name, storage_name)
-
-
-def sha256_of(field_file):
-    digest = hashlib.sha256()
-    with field_file.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return CheckedUpload(kind, size, digest, display_name, storage_name)
 
 
 def _strip_markup(xml_bytes):

@@ -117,7 +117,7 @@ def test_transitions_from_the_wrong_state_are_refused(effective, colleague, qual
 
 
 def test_signed_revisions_can_no_longer_be_edited(effective, owner):
-    with pytest.raises(workflow.DocumentError, match="only drafts"):
+    with pytest.raises(workflow.DocumentError, match="is effective, so it cannot be edited"):
         workflow.update_draft(
             revision_id=effective.revisions.get().pk, actor=owner, change_summary="sneaky"
         )

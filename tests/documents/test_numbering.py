@@ -60,3 +60,26 @@ def test_staff_cannot_register_documents_for_another_department(outsider, depart
     with pytest.raises(PermissionDenied):
         draft_document(outsider, department_a)
     assert not Document.objects.exists()
+
+
+def test_numbers_come_from_the_agencys_sequence_of_prefix_and_department(
+    owner, department_a, agency
+):
+    """One kernel sequence row per (agency, prefix-department, year; 0 without a year)."""
+    from qms_portal.organisation.models import ReferenceSequence
+
+    draft_document(owner, department_a)
+    draft_document(owner, department_a, title="Petty cash")
+    row = ReferenceSequence.objects.get(agency=agency, kind="PRO-FIN")
+    assert (row.year, row.last_value) == (0, 2)
+    NumberingScheme.objects.create(
+        agency=agency,
+        doc_type=DocumentType.FORM,
+        prefix="FRM",
+        number_format="{prefix}-{year}-{sequence:03d}",
+    )
+    draft_document(owner, department_a, title="Claim form", doc_type=DocumentType.FORM)
+    from django.utils import timezone
+
+    year = timezone.localdate().year
+    assert ReferenceSequence.objects.get(agency=agency, kind="FRM-FIN", year=year).last_value == 1

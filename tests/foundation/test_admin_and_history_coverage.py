@@ -30,7 +30,6 @@ NO_HISTORY = {
     # Machinery, not quality records:
     "organisation.OutboxTask": "a queue of tasks for the broker, emptied as they are published",
     "organisation.AuditChainHead": "the audit trail's own bookkeeping; verify_audit_trail checks it",
-    "documents.NumberSequence": "a counter; every number taken shows in the document's history",
     "organisation.ReferenceSequence": "a counter; every reference taken shows in its record's history",
     "organisation.DepartmentUserObjectPermission": "django-guardian grant, written by workflows",
     "organisation.DepartmentGroupObjectPermission": "django-guardian grant, written by workflows",
@@ -94,7 +93,6 @@ def test_the_allow_lists_name_only_real_tables_that_need_them():
     [
         "organisation.OutboxTask",
         "organisation.AuditChainHead",
-        "documents.NumberSequence",
         "services.RequestPhoto",
     ],
 )
