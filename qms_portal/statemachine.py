@@ -178,7 +178,8 @@ def save_with_history(instance, *, actor, reason, update_fields=None):
     """
     from .history_reasons import stable
 
-    instance._history_user = actor
+    if actor is not None:  # without one, history names the request's or task's person
+        instance._history_user = actor
     instance._change_reason = stable(reason)
     if update_fields is not None:
         instance.save(update_fields=list(dict.fromkeys(update_fields)))
