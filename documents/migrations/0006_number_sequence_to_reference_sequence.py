@@ -45,7 +45,7 @@ def carry_over(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("documents", "0004_revision_text_search_index"),
+        ("documents", "0005_historicalacknowledgement_chain_position_and_more"),
         ("organisation", "0004_reference_sequence"),
     ]
 
