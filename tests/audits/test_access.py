@@ -80,7 +80,7 @@ def test_action_and_review_are_hidden_from_strangers(
 
     from django.utils import timezone
 
-    from .test_management_review import make_review
+    from tests.audits.review.test_management_review import make_review
 
     review = make_review(quality_manager, owner)
     action = review_workflow.review_add_action(
