@@ -3,7 +3,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditsConfig(AppConfig):
-    """Internal audits, nonconformities, corrective actions, management review, evidence packs (ISO 9001 clauses 9.2, 9.3, 10.2)."""
+    """Audits and improvement (ISO 9001 9.2, 9.3, 10.2): what spans the domains it holds.
+
+    The domains are apps of their own, sub-packages of this one: ``auditing`` (internal audits),
+    ``capa`` (nonconformities and actions), ``review`` (management review) and ``packs``
+    (certification evidence packs). This app keeps the quality manager's dashboard, the home-page
+    worklist, the shared sub-navigation and the translation catalogue of all of them.
+    """
 
     name = "audits"
     verbose_name = _("Audits and improvement")

@@ -16,9 +16,10 @@ from documents.models import Document
 from processes.models import Clause
 from qms_portal import charts
 
-from . import inputs
-from .coverage import covers, main_clauses
-from .models import Action, Audit, Nonconformity
+from .auditing.coverage import covers, main_clauses
+from .auditing.models import Audit
+from .capa.models import Action, Nonconformity
+from .review import inputs
 
 SEVERITY_COLOURS = {"major": "red", "minor": "amber"}
 
@@ -117,7 +118,7 @@ def links_for(data):
     then adds up to the count); service figures open the statistics of the period's year."""
     dept, start, end = data["department_id"], data["start"], data["end"]
     period = {"start": start.isoformat(), "end": end.isoformat(), "department": dept}
-    nc_list, action_list, audit_list = "audits:nc_list", "audits:action_list", "audits:audit_list"
+    nc_list, action_list, audit_list = "capa:nc_list", "capa:action_list", "auditing:audit_list"
     kpi = {"kpi_from": start.isoformat(), "kpi_to": end.isoformat(), "department": dept}
     statistics = _url("services:statistics", year=start.year, department=dept)
     return {
@@ -158,7 +159,7 @@ def _coverage_colour(count):
 def charts_for(data):
     """SVG charts of the figures, each bar and cell linked to its filtered list."""
     dept = data["department_id"]
-    nc_list = "audits:nc_list"
+    nc_list = "capa:nc_list"
     severity = charts.bar_chart(
         [
             charts.Bar(
@@ -203,7 +204,7 @@ def charts_for(data):
                 clause.number,
                 _coverage_colour(count),
                 _url(
-                    "audits:audit_list",
+                    "auditing:audit_list",
                     clause=clause.number,
                     start=data["start"].isoformat(),
                     end=data["end"].isoformat(),

@@ -7,7 +7,8 @@ from django.utils.translation import pgettext
 
 from qms_portal.organisation.worklist import WorkItem, register
 
-from .models import Action, Audit, Nonconformity
+from .auditing.models import Audit
+from .capa.models import Action, Nonconformity
 
 LIMIT = 20
 

@@ -34,7 +34,7 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 from django.urls import include, path  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from audits.models import Action, Nonconformity  # noqa: E402
+from audits.capa.models import Action, Nonconformity  # noqa: E402
 from processes.models import Clause, Process  # noqa: E402
 from qms_portal.organisation.models import Department, Person  # noqa: E402
 

@@ -31,7 +31,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from audits.models import Nonconformity  # noqa: E402
+from audits.capa.models import Nonconformity  # noqa: E402
 from audits.packs import rendering  # noqa: E402
 from audits.packs import workflow as pack_workflow  # noqa: E402
 from audits.packs.build import Builder  # noqa: E402

@@ -272,7 +272,7 @@ def lapsed_share_documents(certifier, now=None):
     from django.apps import apps
 
     now = now or timezone.now()
-    pack_share = apps.get_model("audits", "PackShare")  # audits depends on documents, not back
+    pack_share = apps.get_model("packs", "PackShare")  # audits depends on documents, not back
     lapsed, kept = set(), set()
     for expires_at, document_ids in pack_share.objects.filter(
         certifier=certifier, revoked_at__isnull=True, ended_at__isnull=True
@@ -283,7 +283,7 @@ def lapsed_share_documents(certifier, now=None):
 
 def revision_text_vector():
     """The words of a revision's text (PostgreSQL): one expression for the search and for the GIN
-    index of migration 0004, which the planner only uses when both are the same."""
+    index of migration 0002, which the planner only uses when both are the same."""
     from django.contrib.postgres.search import SearchVector
 
     return SearchVector("extracted_text", config="simple")

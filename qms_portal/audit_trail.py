@@ -34,7 +34,23 @@ class HashChainedHistory(models.Model):
         abstract = True
 
 
-class ChainedHistoricalRecords(HistoricalRecords):
+class TableNamedHistoricalRecords(HistoricalRecords):
+    """History whose tables keep their names when the model moves to another app.
+
+    ``table_name`` names the history table, as simple-history allows; the history table of each
+    many-to-many field (``m2m_fields``) is named after it, ``<table_name>_<field>``, as it was
+    when the app label gave both names (``audits_historicalaudit_processes``).
+    """
+
+    def get_meta_options_m2m(self, through_model):
+        options = super().get_meta_options_m2m(through_model)
+        if self.table_name:
+            field_name = through_model._meta.model_name.split("_", 1)[1]  # audit_processes
+            options["db_table"] = f"{self.table_name}_{field_name}"
+        return options
+
+
+class ChainedHistoricalRecords(TableNamedHistoricalRecords):
     """History whose rows are hash-chained (``HashChainedHistory``), sealed after commit."""
 
     def __init__(self, *args, **kwargs):

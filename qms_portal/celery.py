@@ -49,11 +49,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=7, minute=30),
     },
     "audits-remind-overdue-actions": {
-        "task": "audits.tasks.remind_overdue_actions",
+        "task": "audits.capa.tasks.remind_overdue_actions",
         "schedule": crontab(hour=7, minute=45),
     },
     "audits-expire-evidence-pack-shares": {
-        "task": "audits.tasks.expire_evidence_pack_shares",
+        "task": "audits.packs.tasks.expire_evidence_pack_shares",
         "schedule": crontab(minute="*/15"),
     },
 }

@@ -81,7 +81,13 @@ INSTALLED_APPS = [
     "documents",
     "processes",
     "audits",
+    "audits.auditing",
+    "audits.review",
+    "audits.capa",
+    "audits.packs",
+    "assessment",
     "services",
+    "django_linear_migrations",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from assessment import urls as assessment_urls
 from qms_portal import views
 from qms_portal.organisation import views as organisation_views
 
@@ -25,8 +26,14 @@ urlpatterns = [
     path("organisation/", include("qms_portal.organisation.urls")),
     path("documents/", include("documents.urls")),
     path("processes/", include("processes.urls")),
+    # audits and the apps it holds share the /audits/ prefix, so paths stay as they were
     path("audits/", include("audits.urls")),
-    path("", include("audits.assessment_urls")),  # self-assessment and public transparency page
+    path("audits/reviews/", include("audits.review.urls")),
+    path("audits/packs/", include("audits.packs.urls")),
+    path("audits/", include("audits.capa.urls")),
+    path("audits/", include("audits.auditing.urls")),
+    path("assessment/", include("assessment.urls")),
+    path("transparency/", include(assessment_urls.transparency_patterns)),  # public page
     path("services/", include("services.urls")),
     path("open311/v2/", include("services.api_urls")),
     path("admin/", admin.site.urls),

@@ -1,5 +1,6 @@
 """Building a pack's files: gather, collect document files, write the manifest, render the PDF
-(which prints the manifest's hash), write the ZIP under a temporary name and rename it.
+(which prints the manifest's hash), write the ZIP under a temporary name and rename it; and
+:func:`run_build`, the body of the Celery task: claim, build, record the result or why it failed.
 
 The output depends only on the pack's definition and the records: entries in a fixed order, ZIP
 timestamps and PDF metadata taken from the definition, never from the clock. A build that fails
@@ -8,6 +9,7 @@ or runs out of time leaves no file behind.
 
 import hashlib
 import json
+import logging
 import os
 import re
 import time
@@ -16,15 +18,20 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from qms_portal import uploads
+from qms_portal.organisation.history import acting_as
+from qms_portal.organisation.models import Person
 
-from . import content, rendering
-from .models import ALL_SECTIONS, Section
+from . import content, rendering, workflow
+from .models import ALL_SECTIONS, EvidencePack, Section
+
+logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 CHECKSUMS = "SHA256SUMS"
@@ -206,7 +213,7 @@ class Builder:
         toc += [(f"section-{s.value}", s.label) for s in chosen]
         toc += [("section-manifest", _("Files in this pack"))]
         return render_to_string(
-            "audits/pdf/evidence_pack.html",
+            "packs/pdf/evidence_pack.html",
             {
                 "pack": pack,
                 "data": data,
@@ -256,3 +263,35 @@ def _sha256_of_path(path):
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def run_build(pack_id, build_number, actor_id=None):
+    """Build ``pack_id`` for build ``build_number``; returns what happened, for the task log."""
+    actor = Person.objects.filter(pk=actor_id).first() if actor_id else None
+    if not workflow.claim_build(pack_id, build_number):
+        return {"pack": pack_id, "build": build_number, "result": "not claimed"}
+    pack = EvidencePack.objects.select_related("agency", "defined_by").get(pk=pack_id)
+
+    def report(stage, progress):
+        workflow.report_progress(pack_id, build_number, stage, progress)
+
+    with acting_as(actor):
+        try:
+            result = Builder(pack, report=report).run()
+            workflow.build_finished(
+                pack_id=pack_id, build_number=build_number, result=result, actor=actor
+            )
+        except SoftTimeLimitExceeded:
+            error = _("The build took longer than the time limit and was stopped; retry it.")
+        except PackBuildError as problem:
+            error = str(problem)
+        except Exception as problem:  # noqa: BLE001 - any failure must reach the page, not hang
+            logger.exception("evidence pack %s build %s failed", pack_id, build_number)
+            error = _(
+                "The build failed unexpectedly (%(error)s). Retry it; if it fails again, "
+                "tell the administrator."
+            ) % {"error": f"{type(problem).__name__}: {problem}"}
+        else:
+            return {"pack": pack_id, "build": build_number, "result": "ready"}
+        workflow.build_failed(pack_id=pack_id, build_number=build_number, error=error, actor=actor)
+        return {"pack": pack_id, "build": build_number, "result": "failed", "error": error}

@@ -14,7 +14,9 @@ from processes import diagrams
 from processes.models import Clause, Interaction, Kpi, Measurement, Process, Risk
 from qms_portal.organisation.models import Department
 
-from ..models import Audit, AuditProgramme, ManagementReview, Nonconformity, ReportSignature
+from ..auditing.models import Audit, AuditProgramme, ReportSignature
+from ..capa.models import Nonconformity
+from ..review.models import ManagementReview
 from .models import Section
 
 #: Sections that evidence a clause by their nature, whatever the records' own clause links.
@@ -279,7 +281,7 @@ def gather(pack):
     if Section.ACKNOWLEDGEMENTS in sections:
         data["acknowledgements"] = _acknowledgements(documents)
     if Section.ASSESSMENT in sections:
-        from audits.assessment_results import pack_section
+        from assessment.results import pack_section
 
         data["assessment"] = pack_section(pack.agency, pack.period_start, pack.period_end)
     data["matrix"] = clause_matrix(pack, data)

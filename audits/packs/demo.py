@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import tasks, workflow
+from . import build, workflow
 from .models import EvidencePack
 
 
@@ -31,7 +31,7 @@ def seed(*, agency, people, stdout):
 def _build_and_share(pack_id, qm, certifier, stdout):
     """Build now (a no-op if the outbox already did) and share with the demo certifier."""
     pack = EvidencePack.objects.get(pk=pack_id)
-    tasks.run_build(pack.pk, pack.build_number, qm.pk)
+    build.run_build(pack.pk, pack.build_number, qm.pk)
     pack.refresh_from_db()
     if pack.status != EvidencePack.Status.READY:
         stdout.write(f"  evidence pack {pack.reference} not built yet: {pack.error or pack.status}")

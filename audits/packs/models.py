@@ -8,10 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
 
 from processes.models import Clause
-from qms_portal.audit_trail import ChainedHistoricalRecords
+from qms_portal.audit_trail import ChainedHistoricalRecords, TableNamedHistoricalRecords
 from qms_portal.organisation.models import Agency, Department
 
 
@@ -84,11 +83,15 @@ class EvidencePack(models.Model):
         related_name="evidence_packs",
         verbose_name=_("departments in scope"),
         help_text=_("Leave empty for the whole agency."),
+        db_table="audits_evidencepack_departments",
     )
     period_start = models.DateField(_("period from"))
     period_end = models.DateField(_("period to"))
     clauses = models.ManyToManyField(
-        Clause, related_name="evidence_packs", verbose_name=_("ISO 9001 clauses")
+        Clause,
+        related_name="evidence_packs",
+        verbose_name=_("ISO 9001 clauses"),
+        db_table="audits_evidencepack_clauses",
     )
     sections = models.JSONField(_("sections"), default=list)
     language = models.CharField(_("language"), max_length=10, default="en")
@@ -111,11 +114,14 @@ class EvidencePack(models.Model):
     manifest_sha256 = models.CharField(_("SHA-256 of manifest.json"), max_length=64, blank=True)
     page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
     file_count = models.PositiveIntegerField(_("files"), null=True, blank=True)
-    history = ChainedHistoricalRecords(m2m_fields=[departments, clauses])
+    history = ChainedHistoricalRecords(
+        table_name="audits_historicalevidencepack", m2m_fields=[departments, clauses]
+    )
 
     objects = EvidencePackQuerySet.as_manager()
 
     class Meta:
+        db_table = "audits_evidencepack"
         verbose_name = _("evidence pack")
         verbose_name_plural = _("evidence packs")
         ordering = ["-defined_at", "-pk"]
@@ -131,7 +137,7 @@ class EvidencePack(models.Model):
         return f"{self.reference} · {self.title}"
 
     def get_absolute_url(self):
-        return reverse("audits:pack", args=[self.pk])
+        return reverse("packs:pack", args=[self.pk])
 
     @property
     def is_ready(self):
@@ -158,9 +164,15 @@ class EvidencePackUserObjectPermission(UserObjectPermissionBase):
 
     content_object = models.ForeignKey(EvidencePack, on_delete=models.CASCADE)
 
+    class Meta(UserObjectPermissionBase.Meta):
+        db_table = "audits_evidencepackuserobjectpermission"
+
 
 class EvidencePackGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(EvidencePack, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        db_table = "audits_evidencepackgroupobjectpermission"
 
 
 class PackShareQuerySet(models.QuerySet):
@@ -197,11 +209,12 @@ class PackShare(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     # Documents this share granted (the certifier could not see them before), to take back later.
     granted_document_ids = models.JSONField(default=list, blank=True)
-    history = ChainedHistoricalRecords()
+    history = ChainedHistoricalRecords(table_name="audits_historicalpackshare")
 
     objects = PackShareQuerySet.as_manager()
 
     class Meta:
+        db_table = "audits_packshare"
         verbose_name = _("evidence pack share")
         verbose_name_plural = _("evidence pack shares")
         ordering = ["-shared_at", "-pk"]
@@ -222,9 +235,10 @@ class PackDownload(models.Model):
     client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     zip_sha256 = models.CharField(max_length=64)
-    history = HistoricalRecords()
+    history = TableNamedHistoricalRecords(table_name="audits_historicalpackdownload")
 
     class Meta:
+        db_table = "audits_packdownload"
         verbose_name = _("evidence pack download")
         verbose_name_plural = _("evidence pack downloads")
         ordering = ["-downloaded_at", "-pk"]

@@ -33,7 +33,7 @@ def pack_list(request):
             shares[share.pack_id] = share
     return render(
         request,
-        "audits/packs/pack_list.html",
+        "packs/pack_list.html",
         {
             "packs": [(pack, shares.get(pack.pk)) for pack in packs],
             "can_create": workflow.is_quality_manager_of(request.user, request.user.agency_id),
@@ -57,7 +57,7 @@ def pack_create(request):
             return redirect(pack)
     return render(
         request,
-        "audits/packs/pack_form.html",
+        "packs/pack_form.html",
         {"form": form},
         status=BAD_REQUEST if form.errors else 200,
     )
@@ -85,7 +85,7 @@ def pack_detail(request, pk):
         context["documents"] = Document.objects.visible_to(request.user).filter(
             agency_id=pack.agency_id
         )
-    return render(request, "audits/packs/pack_detail.html", context)
+    return render(request, "packs/pack_detail.html", context)
 
 
 @login_required

@@ -25,7 +25,7 @@ from qms_portal import outbox
 from qms_portal.organisation.models import Person
 from qms_portal.organisation.notifications import notify
 
-from ..workflow import _next_reference, is_quality_manager_of  # noqa: F401 (used by views)
+from ..auditing.workflow import _next_reference, is_quality_manager_of  # noqa: F401 (used by views)
 from .models import (
     ALL_SECTIONS,
     DEFAULT_CLAUSES,
@@ -35,7 +35,7 @@ from .models import (
     pack_build_seconds,
 )
 
-BUILD_TASK = "audits.tasks.build_evidence_pack"
+BUILD_TASK = "audits.packs.tasks.build_evidence_pack"
 ST = EvidencePack.Status
 
 
@@ -257,7 +257,7 @@ def pack_share(*, pack, actor, certifier, expires_on):
         granted_document_ids=granted,
     )
     _save(share, actor=actor, reason="shared")
-    assign_perm("audits.view_evidencepack", certifier, pack)
+    assign_perm("packs.view_evidencepack", certifier, pack)
     for document in Document.objects.filter(pk__in=granted).order_by("pk"):
         document_workflow.share_with_certifier(document=document, certifier=certifier, actor=actor)
     notify(
@@ -278,7 +278,7 @@ def _take_back(share):
     for other in others:
         still_granted.update(other.granted_document_ids)
     if not others.filter(pack=share.pack).exists():
-        remove_perm("audits.view_evidencepack", share.certifier, share.pack)
+        remove_perm("packs.view_evidencepack", share.certifier, share.pack)
     ids = [pk for pk in share.granted_document_ids if pk not in still_granted]
     for document in Document.objects.filter(pk__in=ids).order_by("pk"):
         remove_perm("documents.view_document", share.certifier, document)

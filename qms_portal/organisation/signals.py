@@ -4,7 +4,17 @@ from django.apps import apps as global_apps
 
 from .roles import Role
 
-PORTAL_APPS = ("organisation", "documents", "processes", "audits", "services")
+PORTAL_APPS = (
+    "organisation",
+    "documents",
+    "processes",
+    "auditing",
+    "review",
+    "capa",
+    "packs",
+    "assessment",
+    "services",
+)
 
 #: Model permissions each role holds everywhere (object rules narrow them down further).
 ROLE_PERMISSIONS = {

@@ -6,8 +6,9 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from audits import workflow
-from audits.models import Nonconformity
+from audits.auditing import workflow as audit_workflow
+from audits.capa import workflow as capa_workflow
+from audits.capa.models import Nonconformity
 from processes.models import Clause
 from tests.processes import conftest as processes_world
 
@@ -27,14 +28,14 @@ def today():
 
 @pytest.fixture
 def programme(quality_manager, agency, today):
-    return workflow.programme_create(
+    return audit_workflow.programme_create(
         actor=quality_manager, agency=agency, year=today.year, title=f"Audit programme {today.year}"
     )
 
 
 def plan(programme, actor, *, department, lead, start=None, days=1, **extra):
     start = start or date(programme.year, 1, 1)
-    return workflow.audit_plan(
+    return audit_workflow.audit_plan(
         actor=actor,
         programme=programme,
         title=extra.pop("title", "Licensing audit"),
@@ -63,15 +64,17 @@ def audit(programme, quality_manager, auditor, owner, department_a, process):
 
 def run_audit(audit, auditor, results=None):
     """Start the audit and give every item a result (default conforming)."""
-    workflow.audit_start(audit=audit, actor=auditor)
+    audit_workflow.audit_start(audit=audit, actor=auditor)
     for n, item in enumerate(audit.checklist.order_by("position")):
         result = (results or {}).get(n, "conforming")
-        workflow.checklist_record(item=item, actor=auditor, result=result, evidence=f"Evidence {n}")
+        audit_workflow.checklist_record(
+            item=item, actor=auditor, result=result, evidence=f"Evidence {n}"
+        )
     return audit
 
 
 def raise_nc(actor, *, department, owner, severity="minor"):
-    return workflow.nc_raise(
+    return capa_workflow.nc_raise(
         actor=actor,
         source=Nonconformity.Source.STAFF,
         description="Permit decisions were sent without the second signature.",
@@ -82,17 +85,17 @@ def raise_nc(actor, *, department, owner, severity="minor"):
 
 
 def nc_to_implemented(nc, owner, colleague):
-    workflow.nc_contain(
+    capa_workflow.nc_contain(
         nc=nc, actor=owner, containment="Recalled the three permits and re-signed them."
     )
-    workflow.nc_analyse(
+    capa_workflow.nc_analyse(
         nc=nc,
         actor=owner,
         method="five_whys",
         analysis={"whys": ["No second check", "Checklist lacks the step"]},
         root_cause="The counter checklist lacks the second-signature step.",
     )
-    workflow.nc_plan(
+    capa_workflow.nc_plan(
         nc=nc,
         actor=owner,
         actions=[
@@ -104,9 +107,5 @@ def nc_to_implemented(nc, owner, colleague):
         ],
     )
     for action in nc.actions.all():
-        workflow.action_complete(action=action, actor=colleague, note="Checklist updated.")
-    return workflow.nc_implement(nc=nc, actor=owner)
-
-
-# The self-assessment fixture (a draft 2025 assessment of the test agency).
-from .assessment_world import assessment  # noqa: E402, F401
+        capa_workflow.action_complete(action=action, actor=colleague, note="Checklist updated.")
+    return capa_workflow.nc_implement(nc=nc, actor=owner)

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from model_bakery import baker
 
-from audits import workflow
-from audits.models import Action, Nonconformity
+from audits.auditing import workflow
+from audits.capa.models import Action, Nonconformity
 from documents.models import Document
 from processes.models import Kpi, Measurement
 from tests.documents.conftest import draft_document, make_effective
@@ -172,9 +172,9 @@ def test_every_number_links_to_the_list_behind_it(
         followed += 1
     checked = {href.split("?")[0] for href, _number in links}
     assert {
-        reverse("audits:nc_list"),
-        reverse("audits:action_list"),
-        reverse("audits:audit_list"),
+        reverse("capa:nc_list"),
+        reverse("capa:action_list"),
+        reverse("auditing:audit_list"),
         reverse("processes:list"),
         reverse("documents:register"),
         reverse("services:statistics"),

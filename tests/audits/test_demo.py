@@ -5,7 +5,9 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from audits.models import Action, Audit, AuditProgramme, ManagementReview, Nonconformity
+from audits.auditing.models import Audit, AuditProgramme
+from audits.capa.models import Action, Nonconformity
+from audits.review.models import ManagementReview
 from qms_portal.organisation.management.commands.seed_demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -9,11 +9,11 @@ from tests.documents.test_register import count_queries
 pytestmark = pytest.mark.django_db
 
 LISTS = [
-    "audits:nc_list",
-    "audits:action_list",
-    "audits:audit_list",
-    "audits:review_list",
-    "audits:programmes",
+    "capa:nc_list",
+    "capa:action_list",
+    "auditing:audit_list",
+    "review:review_list",
+    "auditing:programmes",
 ]
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from audits.models import Action, Nonconformity
+from audits.capa.models import Action, Nonconformity
 from qms_portal.organisation.models import Department, Person
 
 AUDITOR = "auditor.chen"

@@ -8,7 +8,7 @@ from io import StringIO
 from django.core.management import call_command
 from django.utils import timezone
 
-from audits.packs import tasks as pack_tasks
+from audits.packs import build as pack_build
 from audits.packs.models import EvidencePack, PackDownload, PackShare
 from qms_portal.celery import app
 from qms_portal.organisation.models import Department, Person
@@ -38,7 +38,7 @@ def test_pack_is_built_shared_downloaded_verified_and_expires(portal, language, 
     assert page.locator("progress").get_attribute("value") == "0"
     assert page.locator("meta[http-equiv=refresh]").count() == 1
     qm_id = Person.objects.get(username=QUALITY_MANAGER).pk
-    pack_tasks.run_build(pack.pk, pack.build_number, qm_id)  # what the worker runs
+    pack_build.run_build(pack.pk, pack.build_number, qm_id)  # what the worker runs
     quality_manager.go(pack.get_absolute_url(), shot="pack-built")
     pack.refresh_from_db()
     assert pack.status == EvidencePack.Status.READY, pack.error

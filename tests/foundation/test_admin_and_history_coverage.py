@@ -11,7 +11,17 @@ from django.test import Client
 from django.urls import reverse
 from simple_history.models import HistoricalChanges
 
-PROJECT_APPS = {"organisation", "documents", "processes", "audits", "services"}
+PROJECT_APPS = {
+    "organisation",
+    "documents",
+    "processes",
+    "auditing",
+    "capa",
+    "review",
+    "packs",
+    "assessment",
+    "services",
+}
 
 #: Internal tables administrators do not manage through the admin, and why.
 NOT_IN_ADMIN = {
@@ -21,8 +31,8 @@ NOT_IN_ADMIN = {
     "organisation.DepartmentGroupObjectPermission",
     "documents.DocumentUserObjectPermission",
     "documents.DocumentGroupObjectPermission",
-    "audits.EvidencePackUserObjectPermission",
-    "audits.EvidencePackGroupObjectPermission",
+    "packs.EvidencePackUserObjectPermission",
+    "packs.EvidencePackGroupObjectPermission",
 }
 
 #: Tables without simple-history history, and why that is right.
@@ -35,8 +45,8 @@ NO_HISTORY = {
     "organisation.DepartmentGroupObjectPermission": "django-guardian grant, written by workflows",
     "documents.DocumentUserObjectPermission": "django-guardian grant, written by workflows",
     "documents.DocumentGroupObjectPermission": "django-guardian grant, written by workflows",
-    "audits.EvidencePackUserObjectPermission": "django-guardian grant, written by workflows",
-    "audits.EvidencePackGroupObjectPermission": "django-guardian grant, written by workflows",
+    "packs.EvidencePackUserObjectPermission": "django-guardian grant, written by workflows",
+    "packs.EvidencePackGroupObjectPermission": "django-guardian grant, written by workflows",
 }
 
 

@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_DIRS = ["qms_portal", "documents", "processes", "audits", "services"]
+APP_DIRS = ["qms_portal", "documents", "processes", "audits", "assessment", "services"]
 BULK_WRITES = {"update", "bulk_update", "bulk_create", "delete"}
 SKIPPED_PARTS = {"migrations", "management"}
 SKIPPED_FILES = {"demo.py", "backup.py"}

@@ -17,7 +17,16 @@ import pytest
 from django.utils import translation
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["qms_portal", "documents", "processes", "audits", "services", "templates", "locale"]
+SOURCES = [
+    "qms_portal",
+    "documents",
+    "processes",
+    "audits",
+    "assessment",
+    "services",
+    "templates",
+    "locale",
+]
 SHIPPED = sorted(ROOT.glob("*/locale/zh_Hans/LC_MESSAGES/django.po")) + [
     ROOT / "locale/zh_Hans/LC_MESSAGES/django.po"
 ]
@@ -60,8 +69,8 @@ def fresh_catalogues(tmp_path_factory):
 
 def test_every_catalogue_is_there(fresh_catalogues):
     names = {p.parts[-5] if p.parts[-5] != "source" else "portal" for p in fresh_catalogues}
-    assert {"documents", "processes", "audits", "services"} <= names
-    assert len(fresh_catalogues) == 5
+    assert {"documents", "processes", "audits", "assessment", "services"} <= names
+    assert len(fresh_catalogues) == 6
 
 
 def test_every_message_has_a_zh_hans_translation(fresh_catalogues):

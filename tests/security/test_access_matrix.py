@@ -179,18 +179,18 @@ RULES = {
     ),
     # Audits: department A's audit, findings and actions for its staff, auditors and QMs;
     # certifiers see closed audits of shared departments only; reviews are for QMs and auditors.
-    "audits:programmes": Rule({**everyone(200), "certifier": 404, "unshared_certifier": 404}),
+    "auditing:programmes": Rule({**everyone(200), "certifier": 404, "unshared_certifier": 404}),
     "audits:dashboard": Rule({**everyone(403), "quality_manager": 200, "administrator": 200}),
-    "audits:programme_create": Rule({**everyone(403), "quality_manager": 200}),
-    "audits:programme": Rule(agency_only(), lambda w: {"pk": w.programme.pk}),
-    "audits:audit_create": Rule(
+    "auditing:programme_create": Rule({**everyone(403), "quality_manager": 200}),
+    "auditing:programme": Rule(agency_only(), lambda w: {"pk": w.programme.pk}),
+    "auditing:audit_create": Rule(
         agency_only(403, quality_manager=200), lambda w: {"pk": w.programme.pk}
     ),
-    "audits:audit_list": Rule(everyone(200)),
-    "audits:audit": Rule(agency_only(outsider=404), lambda w: {"pk": w.audit.pk}),
-    "audits:audit_pdf": Rule(agency_only(outsider=404), lambda w: {"pk": w.audit.pk}),
+    "auditing:audit_list": Rule(everyone(200)),
+    "auditing:audit": Rule(agency_only(outsider=404), lambda w: {"pk": w.audit.pk}),
+    "auditing:audit_pdf": Rule(agency_only(outsider=404), lambda w: {"pk": w.audit.pk}),
     **{
-        f"audits:{name}": Rule(post_only(), lambda w: {"pk": w.audit.pk})
+        f"auditing:{name}": Rule(post_only(), lambda w: {"pk": w.audit.pk})
         for name in [
             "audit_start",
             "audit_report",
@@ -200,24 +200,24 @@ RULES = {
             "checklist_add",
         ]
     },
-    "audits:checklist_record": Rule(post_only(), lambda w: {"pk": w.checklist_item.pk}),
-    "audits:checklist_remove": Rule(post_only(), lambda w: {"pk": w.checklist_item.pk}),
-    "audits:evidence": Rule(agency_only(outsider=404), lambda w: {"pk": w.evidence.pk}),
-    "audits:nc_list": Rule(everyone(200)),
-    "audits:nc_create": Rule({**everyone(200), "certifier": 403, "unshared_certifier": 403}),
-    "audits:nc": Rule(agency_only(outsider=404), lambda w: {"pk": w.nonconformity.pk}),
-    "audits:nc_from_request": Rule(post_only(), lambda w: {"pk": w.service_request.pk}),
-    "audits:nc_step": Rule(post_only(), lambda w: {"pk": w.nonconformity.pk, "step": "implement"}),
-    "audits:action_list": Rule(everyone(200)),
-    "audits:risk_action_create": Rule(post_only(), lambda w: {"pk": w.risk.pk}),
-    "audits:action": Rule(agency_only(outsider=404), lambda w: {"pk": w.action.pk}),
-    "audits:review_list": Rule(everyone(200)),
-    "audits:review_create": Rule({**everyone(403), "quality_manager": 200}),
-    "audits:review": Rule(
+    "auditing:checklist_record": Rule(post_only(), lambda w: {"pk": w.checklist_item.pk}),
+    "auditing:checklist_remove": Rule(post_only(), lambda w: {"pk": w.checklist_item.pk}),
+    "auditing:evidence": Rule(agency_only(outsider=404), lambda w: {"pk": w.evidence.pk}),
+    "capa:nc_list": Rule(everyone(200)),
+    "capa:nc_create": Rule({**everyone(200), "certifier": 403, "unshared_certifier": 403}),
+    "capa:nc": Rule(agency_only(outsider=404), lambda w: {"pk": w.nonconformity.pk}),
+    "capa:nc_from_request": Rule(post_only(), lambda w: {"pk": w.service_request.pk}),
+    "capa:nc_step": Rule(post_only(), lambda w: {"pk": w.nonconformity.pk, "step": "implement"}),
+    "capa:action_list": Rule(everyone(200)),
+    "capa:risk_action_create": Rule(post_only(), lambda w: {"pk": w.risk.pk}),
+    "capa:action": Rule(agency_only(outsider=404), lambda w: {"pk": w.action.pk}),
+    "review:review_list": Rule(everyone(200)),
+    "review:review_create": Rule({**everyone(403), "quality_manager": 200}),
+    "review:review": Rule(
         agency_only(404, auditor=200, quality_manager=200, administrator=200),
         lambda w: {"pk": w.review.pk},
     ),
-    "audits:review_pdf": Rule(
+    "review:review_pdf": Rule(
         agency_only(404, auditor=200, quality_manager=200, administrator=200),
         lambda w: {"pk": w.review.pk},
     ),
@@ -244,7 +244,7 @@ RULES = {
     ),
     # Evidence packs: quality managers (and administrators, read-only) of the agency; a certifier
     # sees the packs shared with them (403 once expired or revoked, see tests/packs/).
-    "audits:pack_list": Rule(
+    "packs:pack_list": Rule(
         {
             **everyone(403),
             "quality_manager": 200,
@@ -253,18 +253,18 @@ RULES = {
             "unshared_certifier": 200,
         }
     ),
-    "audits:pack_create": Rule({**everyone(403), "quality_manager": 200}),
-    "audits:pack": Rule(
+    "packs:pack_create": Rule({**everyone(403), "quality_manager": 200}),
+    "packs:pack": Rule(
         agency_only(404, quality_manager=200, administrator=200, certifier=200),
         lambda w: {"pk": w.pack.pk},
     ),
-    "audits:pack_download": Rule(
+    "packs:pack_download": Rule(
         agency_only(404, quality_manager=200, administrator=200, certifier=200),
         lambda w: {"pk": w.pack.pk},
     ),
-    "audits:pack_build": Rule(post_only(), lambda w: {"pk": w.pack.pk}),
-    "audits:pack_share": Rule(post_only(), lambda w: {"pk": w.pack.pk}),
-    "audits:pack_share_revoke": Rule(
+    "packs:pack_build": Rule(post_only(), lambda w: {"pk": w.pack.pk}),
+    "packs:pack_share": Rule(post_only(), lambda w: {"pk": w.pack.pk}),
+    "packs:pack_share_revoke": Rule(
         post_only(), lambda w: {"pk": w.pack.pk, "share_pk": w.pack_share.pk}
     ),
 }
@@ -420,8 +420,10 @@ def services_world(w):
 
 
 def audits_world(w):
-    from audits import workflow as audit_workflow
-    from audits.models import Evidence
+    from audits.auditing import workflow as audit_workflow
+    from audits.auditing.models import Evidence
+    from audits.capa import workflow as capa_workflow
+    from audits.review import workflow as review_workflow
     from tests.audits.conftest import clauses, plan, raise_nc
     from tests.services.conftest import png
 
@@ -445,21 +447,21 @@ def audits_world(w):
     )
     w.evidence = Evidence.objects.get()
     w.nonconformity = raise_nc(qm, department=w.department_a, owner=owner)
-    audit_workflow.nc_contain(nc=w.nonconformity, actor=owner, containment="Recalled")
-    audit_workflow.nc_analyse(
+    capa_workflow.nc_contain(nc=w.nonconformity, actor=owner, containment="Recalled")
+    capa_workflow.nc_analyse(
         nc=w.nonconformity,
         actor=owner,
         method="five_whys",
         analysis={"whys": ["No check", "No checklist"]},
         root_cause="No check",
     )
-    audit_workflow.nc_plan(
+    capa_workflow.nc_plan(
         nc=w.nonconformity,
         actor=owner,
         actions=[{"title": "Fix", "owner": owner, "due_date": date(2027, 1, 1)}],
     )
     w.action = w.nonconformity.actions.get()
-    w.review = audit_workflow.review_create(
+    w.review = review_workflow.review_create(
         actor=qm,
         title="Review 2026",
         period_start=date(2026, 1, 1),
@@ -471,7 +473,7 @@ def audits_world(w):
 
 def assessment_world(w):
     """A draft self-assessment of department A's agency; G07 (budget) is Finance's (department A)."""
-    from audits import assessment_workflow
+    from assessment import workflow as assessment_workflow
 
     qm = w.people["quality_manager"]
     w.assessment = assessment_workflow.assessment_create(
@@ -494,7 +496,7 @@ def packs_world(w):
 
     from django.utils import timezone
 
-    from audits.packs import tasks as pack_tasks
+    from audits.packs import build as pack_build
     from audits.packs import workflow as pack_workflow
 
     qm = w.people["quality_manager"]
@@ -507,7 +509,7 @@ def packs_world(w):
         departments=[w.department_a],
         sections=["documents", "nonconformities"],
     )
-    pack_tasks.run_build(w.pack.pk, w.pack.build_number, qm.pk)  # the outbox runs after commit
+    pack_build.run_build(w.pack.pk, w.pack.build_number, qm.pk)  # the outbox runs after commit
     w.pack.refresh_from_db()
     w.pack_share = pack_workflow.pack_share(
         pack=w.pack,
@@ -610,20 +612,24 @@ PUBLIC_OR_OWN = {
 }
 
 
+#: URL namespaces of requests and of the audits apps' records (department-owned).
+AUDIT_RECORDS = ("services:request_", "audits:", "auditing:", "capa:", "review:", "packs:")
+
+
 def post_expectation(name, persona):
     if persona == "anonymous":
         return {302}
-    if name == "audits:nc_from_request":
+    if name == "capa:nc_from_request":
         return {403}  # raising from a citizen request is for quality managers and auditors only
     if persona in {"stranger", "unshared_certifier"}:
         return {404}
-    if name == "audits:risk_action_create" and persona in {"outsider", "certifier"}:
+    if name == "capa:risk_action_create" and persona in {"outsider", "certifier"}:
         return {403}  # they may read the risk, not treat it
-    if name.startswith("audits:pack") and persona == "certifier":
+    if name.startswith("packs:pack") and persona == "certifier":
         return {403}  # the pack is shared with them: they see it, but may not manage it
-    if name == "audits:audit_create" and persona == "outsider":
+    if name == "auditing:audit_create" and persona == "outsider":
         return {403}  # the programme is agency-wide; planning is for quality managers
-    if name.startswith(("services:request_", "audits:")) and persona in {"outsider", "certifier"}:
+    if name.startswith(AUDIT_RECORDS) and persona in {"outsider", "certifier"}:
         return {
             404
         }  # requests and audit records of department A are not shown to other departments

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from audits import workflow as audit_workflow
+from audits.auditing import workflow as audit_workflow
 from documents import workflow
 from documents.models import Signature
 from tests.conftest import PASSWORD

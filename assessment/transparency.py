@@ -1,0 +1,160 @@
+"""What an agency's public transparency page shows, computed from live data and cached.
+
+The page holds no personal data: documents show number, title, revision and date (never owners or
+signers), services their promise and figures, the self-assessment its levels (never assessors,
+reasons or evidence). :func:`page_data` runs a fixed number of queries whatever the number of
+documents, services, requests or indicators, and caches the result (language-neutral: both
+languages are kept) for :data:`CACHE_SECONDS`; approval and publication changes clear it.
+"""
+
+from datetime import date
+
+from django.core.cache import cache
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from documents.models import Confidentiality, DocumentType, Revision
+from services.models import Service
+from services.statistics import monthly_statistics, totals
+
+from .models import AssessmentResult, SelfAssessment, TransparencySettings
+
+CACHE_SECONDS = 600
+POLICY_TEXT_CHARS = 3000
+
+
+def cache_key(agency_id):
+    return f"transparency:v1:{agency_id}"
+
+
+def invalidate(agency_id):
+    cache.delete(cache_key(agency_id))
+
+
+def twelve_months(today=None):
+    """The last twelve months: from the first day of the month eleven months ago to today."""
+    today = today or timezone.localdate()
+    month = today.month - 11
+    year = today.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    return date(year, month, 1), today
+
+
+def _effective_public_revisions(agency):
+    return (
+        Revision.objects.filter(
+            status=Revision.Status.EFFECTIVE,
+            document__agency=agency,
+            document__confidentiality=Confidentiality.PUBLIC,
+            document__is_obsolete=False,
+        )
+        .select_related("document")
+        .order_by("document__number")
+    )
+
+
+def _document_row(revision):
+    document = revision.document
+    return {
+        "number": document.number,
+        "title": document.title,
+        "type": document.doc_type,
+        "revision": revision.label,
+        "effective_date": revision.effective_date,
+    }
+
+
+def _policy(settings_row, revisions):
+    policy = next((r for r in revisions if r.document.doc_type == DocumentType.POLICY), None)
+    return {
+        "statement_zh": settings_row.policy_statement_zh if settings_row else "",
+        "statement_en": settings_row.policy_statement_en if settings_row else "",
+        "document": _document_row(policy) if policy else None,
+        "text": (policy.extracted_text or "")[:POLICY_TEXT_CHARS] if policy else "",
+    }
+
+
+def _services(agency, start, end):
+    services = list(Service.objects.public().filter(agency=agency).order_by("code"))
+    rows = monthly_statistics(agency=agency, start=start, end=end)
+    result = []
+    for service in services:
+        figures = totals([row for row in rows if row.service_code == service.code])
+        rate = figures["on_time_rate"]
+        result.append(
+            {
+                "code": service.code,
+                "name_zh": service.name_zh,
+                "name_en": service.name_en,
+                "commitment_days": service.commitment_days,
+                "requests": figures["requests"],
+                "finished": figures["finished"],
+                "on_time_percent": round(rate * 100, 1) if rate is not None else None,
+                "ratings": figures["ratings"],
+                "satisfaction": figures["satisfaction"],
+            }
+        )
+    return result
+
+
+def published_assessment(agency):
+    """The latest approved self-assessment with its results, or None (two queries)."""
+    results = AssessmentResult.objects.select_related("indicator").order_by(
+        "indicator__position", "indicator__code"
+    )
+    return (
+        SelfAssessment.objects.approved()
+        .filter(agency=agency)
+        .order_by("-year")
+        .prefetch_related(Prefetch("results", queryset=results))
+        .first()
+    )
+
+
+def _assessment(agency):
+    assessment = published_assessment(agency)
+    if assessment is None:
+        return None
+    return {
+        "year": assessment.year,
+        "approved_on": timezone.localdate(assessment.approved_at)
+        if assessment.approved_at
+        else None,
+        "results": [
+            {
+                "code": r.indicator.code,
+                "area": r.indicator.area,
+                "name_zh": r.indicator.name_zh,
+                "name_en": r.indicator.name_en,
+                "level": r.level,
+            }
+            for r in assessment.results.all()
+        ],
+    }
+
+
+def compute(agency, today=None):
+    """The page's data, straight from the database (no cache)."""
+    settings_row = TransparencySettings.objects.filter(agency=agency).first()
+    revisions = list(_effective_public_revisions(agency))
+    start, end = twelve_months(today)
+    publish = bool(settings_row and settings_row.publish_self_assessment)
+    return {
+        "agency": {"code": agency.code, "name": agency.name, "short_name": agency.short_name},
+        "computed_at": timezone.now(),
+        "policy": _policy(settings_row, revisions),
+        "documents": [_document_row(r) for r in revisions],
+        "period": {"start": start, "end": end},
+        "services": _services(agency, start, end),
+        "assessment": _assessment(agency) if publish else None,
+    }
+
+
+def page_data(agency):
+    """The page's data from the cache, computed when missing."""
+    key = cache_key(agency.pk)
+    data = cache.get(key)
+    if data is None:
+        data = compute(agency)
+        cache.set(key, data, CACHE_SECONDS)
+    return data

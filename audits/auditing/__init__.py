@@ -1,0 +1,1 @@
+"""Internal audits: programme, audits, checklists, signed reports (ISO 9001 9.2)."""

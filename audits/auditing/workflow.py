@@ -1,0 +1,550 @@
+"""Every change to audit programmes, audits, their checklists and report signatures (ISO 9001 9.2).
+
+Audit::
+
+    planned ──start──► in progress ──report──► reporting ──close (both signatures)──► closed
+
+Each function locks the rows it changes (``select_for_update`` inside ``transaction.atomic``),
+checks who may act, records history with a reason, raises :class:`AuditRuleError` with a message
+the person can act on, and queues notifications after commit. The rule error, the history helpers,
+the reference numbering and the signature recording are also used by the CAPA and management
+review workflows, which import them from here.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from qms_portal import uploads
+from qms_portal.organisation.models import Agency, Department, Person
+from qms_portal.organisation.notifications import notify
+from qms_portal.organisation.signing import confirm_signature_password
+
+from .models import Audit, AuditProgramme, ChecklistItem, Evidence, ReportSignature
+
+AS = Audit.Status
+
+#: Allowed transitions: name → (from states, to state).
+TRANSITIONS = {
+    "audit_start": ((AS.PLANNED,), AS.IN_PROGRESS),
+    "audit_report": ((AS.IN_PROGRESS,), AS.REPORTING),
+    "audit_close": ((AS.REPORTING,), AS.CLOSED),
+}
+
+# Lazy: a module-level gettext would freeze the language of whoever imported the module first.
+_ACTION_NAMES = {
+    "audit_start": gettext_lazy("started"),
+    "audit_report": gettext_lazy("moved to reporting"),
+    "audit_close": gettext_lazy("closed"),
+}
+
+
+class AuditRuleError(Exception):
+    """A change that breaks a rule; the message says what to do instead."""
+
+
+def _refuse_unless_in(obj, allowed_from, action):
+    """Raise :class:`AuditRuleError` unless ``obj`` is in one of ``allowed_from``."""
+    if obj.status not in allowed_from:
+        raise AuditRuleError(
+            _("%(object)s is %(status)s, so it cannot be %(action)s.")
+            % {
+                "object": getattr(obj, "reference", None) or str(obj),
+                "status": obj.get_status_display().lower(),
+                "action": action,
+            }
+        )
+
+
+def _require_transition(obj, name):
+    _refuse_unless_in(obj, TRANSITIONS[name][0], _ACTION_NAMES[name])
+
+
+def _save(instance, *, actor, reason):
+    instance._history_user = actor
+    instance._change_reason = reason
+    instance.save()
+
+
+def _move(obj, name, *, actor, reason):
+    obj.status = TRANSITIONS[name][1]
+    _save(obj, actor=actor, reason=reason)
+
+
+def _same_agency(people, agency_id, role):
+    for person in people:
+        if person.agency_id != agency_id or not person.is_active:
+            raise AuditRuleError(
+                _("%(person)s cannot be %(role)s: choose someone of the agency.")
+                % {"person": person.display_name, "role": role}
+            )
+
+
+# --- Who may act ---------------------------------------------------------------------------
+
+
+def is_quality_manager_of(person, agency_id):
+    return person.is_superuser or (person.is_quality_manager and person.agency_id == agency_id)
+
+
+def require_quality_manager(person, agency_id, what):
+    if not is_quality_manager_of(person, agency_id):
+        raise PermissionDenied(_("Only a quality manager can %(what)s.") % {"what": what})
+
+
+def is_audit_team(person, audit):
+    return person.pk == audit.lead_auditor_id or audit.team.filter(pk=person.pk).exists()
+
+
+def can_run_audit(person, audit):
+    """The lead auditor and the quality managers start, report and close an audit."""
+    return person.pk == audit.lead_auditor_id or is_quality_manager_of(person, audit.agency_id)
+
+
+# --- Audit programme and planning ----------------------------------------------------------
+
+
+@transaction.atomic
+def programme_create(*, actor, agency, year, title, objectives=""):
+    """Start the yearly audit programme (quality managers)."""
+    require_quality_manager(actor, agency.pk, _("set up the audit programme"))
+    if AuditProgramme.objects.filter(agency=agency, year=year).exists():
+        raise AuditRuleError(
+            _("There is already an audit programme for %(year)s; add audits to it.")
+            % {"year": year}
+        )
+    programme = AuditProgramme(agency=agency, year=year, title=title, objectives=objectives)
+    _save(programme, actor=actor, reason=_("Audit programme created"))
+    return programme
+
+
+def _check_auditors(audit, team, processes):
+    """Auditors hold the role, belong to the agency and are independent (ISO 9001 9.2.2 c):
+    nobody audits their own department (or a section of it), nor a process it runs."""
+    auditors = [audit.lead_auditor, *team]
+    _same_agency(auditors, audit.agency_id, _("an auditor"))
+    for person in auditors:
+        if not (person.is_auditor or person.is_quality_manager):
+            raise AuditRuleError(
+                _("%(person)s does not hold the auditor role; choose a trained auditor.")
+                % {"person": person.display_name}
+            )
+    audited = {audit.department_id, audit.department.parent_id} - {None}
+    audited |= {p.department_id for p in processes}
+    audited |= set(Department.objects.filter(parent_id__in=audited).values_list("pk", flat=True))
+    for person in auditors:
+        if person.department_ids & audited:
+            raise AuditRuleError(
+                _(
+                    "%(person)s works in the audited department, and an auditor may not audit "
+                    "their own department. Choose an auditor from another department."
+                )
+                % {"person": person.display_name}
+            )
+
+
+def _check_dates(start, end, what):
+    if start and end and end < start:
+        raise AuditRuleError(
+            _("The %(what)s end (%(end)s) is before its start (%(start)s); correct the dates.")
+            % {"what": what, "start": start.isoformat(), "end": end.isoformat()}
+        )
+
+
+def _next_reference(model, agency, prefix, year):
+    """The next free reference (NC-2026-007); the agency row is locked until commit, so two
+    people raising at the same moment get different numbers instead of a clash."""
+    Agency.objects.select_for_update().filter(pk=getattr(agency, "pk", agency)).first()
+    stem = f"{prefix}-{year}-"
+    taken = model.objects.filter(agency=agency, reference__startswith=stem).count()
+    number = taken + 1
+    while model.objects.filter(agency=agency, reference=f"{stem}{number:03d}").exists():
+        number += 1
+    return f"{stem}{number:03d}"
+
+
+@transaction.atomic
+def audit_plan(
+    *,
+    actor,
+    programme,
+    title,
+    department,
+    scope,
+    lead_auditor,
+    planned_start,
+    planned_end,
+    audit_type=Audit.Type.INTERNAL,
+    processes=(),
+    clauses=(),
+    team=(),
+    auditees=(),
+):
+    """Plan an audit in the programme (quality managers). Checks dates and auditor independence."""
+    programme = AuditProgramme.objects.select_for_update().get(pk=programme.pk)
+    require_quality_manager(actor, programme.agency_id, _("plan audits"))
+    _check_dates(planned_start, planned_end, _("planned"))
+    if planned_start.year != programme.year:
+        raise AuditRuleError(
+            _("The audit starts in %(start)s but the programme is for %(year)s.")
+            % {"start": planned_start.year, "year": programme.year}
+        )
+    if department.agency_id != programme.agency_id:
+        raise AuditRuleError(_("Choose a department of your own agency."))
+    processes, team, auditees = list(processes), list(team), list(auditees)
+    if any(p.agency_id != programme.agency_id for p in processes):
+        raise AuditRuleError(_("Choose processes of your own agency."))
+    _same_agency(auditees, programme.agency_id, _("an auditee"))
+    audit = Audit(
+        agency_id=programme.agency_id,
+        programme=programme,
+        reference=_next_reference(Audit, programme.agency_id, "IA", programme.year),
+        title=title,
+        audit_type=audit_type,
+        department=department,
+        scope=scope,
+        lead_auditor=lead_auditor,
+        planned_start=planned_start,
+        planned_end=planned_end,
+    )
+    _check_auditors(audit, team, processes)
+    _save(audit, actor=actor, reason=_("Audit planned"))
+    audit._change_reason = _("Scope and team set")
+    audit.processes.set(processes)
+    audit.clauses.set(clauses)
+    audit.team.set(team)
+    audit.auditees.set(auditees)
+    for person in {lead_auditor, *team}:
+        notify(
+            recipient=person,
+            key=f"audits:audit:{audit.pk}:team:{person.pk}",
+            subject=lambda: _("You are on the audit team of %(audit)s") % {"audit": audit},
+            body=lambda: (
+                _("Planned from %(start)s to %(end)s.")
+                % {"start": planned_start.isoformat(), "end": planned_end.isoformat()}
+            ),
+            url=audit.get_absolute_url(),
+            actor=actor,
+        )
+    return audit
+
+
+def _lock_audit(audit_id):
+    return (
+        Audit.objects.select_for_update()
+        .select_related("department", "agency", "programme")
+        .get(pk=audit_id)
+    )
+
+
+@transaction.atomic
+def audit_start(*, audit, actor, on=None):
+    """Open the audit: checklist results can now be recorded."""
+    audit = _lock_audit(audit.pk)
+    if not can_run_audit(actor, audit):
+        raise PermissionDenied(_("Only the lead auditor or a quality manager can start the audit."))
+    _require_transition(audit, "audit_start")
+    _check_auditors(audit, list(audit.team.all()), list(audit.processes.all()))
+    audit.actual_start = on or timezone.localdate()
+    if audit.actual_start > timezone.localdate():
+        raise AuditRuleError(_("An audit cannot start in the future; start it on the day."))
+    if not audit.checklist.exists():
+        _generate_checklist(audit)
+    _move(audit, "audit_start", actor=actor, reason=_("Audit started"))
+    return audit
+
+
+@transaction.atomic
+def audit_report(*, audit, actor, summary, on=None):
+    """End the fieldwork: every checklist item needs a result; findings become nonconformities."""
+    audit = _lock_audit(audit.pk)
+    if not can_run_audit(actor, audit):
+        raise PermissionDenied(_("Only the lead auditor or a quality manager can end the audit."))
+    _require_transition(audit, "audit_report")
+    open_items = audit.checklist.filter(result="").count()
+    if open_items:
+        raise AuditRuleError(
+            _(
+                "%(count)d checklist items have no result yet; record them (or mark them not "
+                "applicable) before reporting."
+            )
+            % {"count": open_items}
+        )
+    if not (summary or "").strip():
+        raise AuditRuleError(_("Write the audit conclusion before moving to reporting."))
+    audit.actual_end = on or timezone.localdate()
+    _check_dates(audit.actual_start, audit.actual_end, _("audit"))
+    audit.summary = summary.strip()
+    _move(audit, "audit_report", actor=actor, reason=_("Fieldwork ended; report drafted"))
+    findings = audit.checklist.filter(
+        result__in=[ChecklistItem.Result.MINOR, ChecklistItem.Result.MAJOR],
+        nonconformity__isnull=True,
+    ).select_related("clause", "process")
+    for item in findings:
+        _raise_from_finding(audit, item, actor=actor)
+    return audit
+
+
+def _raise_from_finding(audit, item, *, actor):
+    from ..capa.models import Nonconformity  # CAPA builds on audits, not the reverse
+    from ..capa.workflow import _nc_create
+
+    owner = _department_head(audit.department) or audit.lead_auditor
+    return _nc_create(
+        actor=actor,
+        agency_id=audit.agency_id,
+        source=Nonconformity.Source.AUDIT,
+        description=item.evidence or item.question,
+        department=audit.department,
+        severity=item.result,
+        owner=owner,
+        clause=item.clause,
+        process=item.process,
+        audit=audit,
+        finding=item,
+    )
+
+
+def _department_head(department):
+    head = (
+        Person.objects.filter(
+            memberships__department=department, memberships__is_head=True, is_active=True
+        )
+        .order_by("pk")
+        .first()
+    )
+    if head is None and department.parent_id:
+        return _department_head(department.parent)
+    return head
+
+
+@transaction.atomic
+def audit_close(*, audit, actor):
+    """Close the audit once the lead auditor and the auditee representative have signed."""
+    audit = _lock_audit(audit.pk)
+    if not can_run_audit(actor, audit):
+        raise PermissionDenied(_("Only the lead auditor or a quality manager can close the audit."))
+    _require_transition(audit, "audit_close")
+    signatures = {s.meaning: s for s in audit.signatures.select_related("audit")}
+    for meaning in (ReportSignature.Meaning.LEAD_AUDITOR, ReportSignature.Meaning.AUDITEE):
+        if meaning not in signatures:
+            raise AuditRuleError(
+                _("The report still needs the signature of the %(role)s.")
+                % {"role": ReportSignature.Meaning(meaning).label.lower()}
+            )
+        if not signatures[meaning].is_intact():
+            raise AuditRuleError(
+                _("The report changed after %(name)s signed; it must be signed again.")
+                % {"name": signatures[meaning].printed_name}
+            )
+    _move(audit, "audit_close", actor=actor, reason=_("Audit report signed and closed"))
+    return audit
+
+
+# --- Checklist -----------------------------------------------------------------------------
+
+
+def _generate_checklist(audit):
+    """One question per clause in the criteria for each process in scope that addresses it, and
+    one per clause no process in scope addresses. Existing items are kept (safe to run again)."""
+    clauses = list(audit.clauses.all())
+    processes = list(audit.processes.prefetch_related("clauses"))
+    existing = set(audit.checklist.values_list("clause_id", "process_id"))
+    position = audit.checklist.count()
+    created = []
+    for clause in clauses:
+        owners = [p for p in processes if clause in p.clauses.all()] or [None]
+        for process in owners:
+            if (clause.pk, process.pk if process else None) in existing:
+                continue
+            question = (
+                _("How does %(process)s meet clause %(clause)s?")
+                % {"process": process.code, "clause": clause}
+                if process
+                else _("How is clause %(clause)s met?") % {"clause": clause}
+            )
+            created.append(
+                ChecklistItem(
+                    audit=audit,
+                    clause=clause,
+                    process=process,
+                    question=question,
+                    position=position,
+                )
+            )
+            position += 1
+    for item in created:
+        item._change_reason = _("Generated from the audit criteria")
+        item.save()
+    return created
+
+
+def _require_checklist_editable(audit, actor):
+    if not (is_audit_team(actor, audit) or is_quality_manager_of(actor, audit.agency_id)):
+        raise PermissionDenied(
+            _("Only the audit team or a quality manager can edit the checklist.")
+        )
+    if audit.status not in (AS.PLANNED, AS.IN_PROGRESS):
+        raise AuditRuleError(
+            _("The audit is %(status)s; its checklist is frozen.")
+            % {"status": audit.get_status_display().lower()}
+        )
+
+
+@transaction.atomic
+def checklist_generate(*, audit, actor):
+    audit = _lock_audit(audit.pk)
+    _require_checklist_editable(audit, actor)
+    if not audit.clauses.exists():
+        raise AuditRuleError(
+            _("Add clauses to the audit criteria first; the checklist follows them.")
+        )
+    return _generate_checklist(audit)
+
+
+@transaction.atomic
+def checklist_add(*, audit, actor, question, clause=None, process=None):
+    audit = _lock_audit(audit.pk)
+    _require_checklist_editable(audit, actor)
+    if not (question or "").strip():
+        raise AuditRuleError(_("Write the question to ask."))
+    item = ChecklistItem(
+        audit=audit,
+        question=question.strip(),
+        clause=clause,
+        process=process,
+        position=audit.checklist.count(),
+    )
+    try:
+        with transaction.atomic():
+            _save(item, actor=actor, reason=_("Question added"))
+    except IntegrityError as error:
+        raise AuditRuleError(
+            _("The checklist already has a question for this clause and process.")
+        ) from error
+    return item
+
+
+@transaction.atomic
+def checklist_remove(*, item, actor):
+    audit = _lock_audit(item.audit_id)
+    _require_checklist_editable(audit, actor)
+    item = ChecklistItem.objects.select_for_update().get(pk=item.pk)
+    if item.result or item.attachments.exists():
+        raise AuditRuleError(_("This question has a result or evidence; it cannot be removed."))
+    item._history_user = actor
+    item.delete()
+
+
+def check_evidence_file(upload, agency):
+    return uploads.check_upload(upload, folder=f"audits/{agency.code}")
+
+
+def checklist_record(*, item, actor, result, evidence="", question=None, upload=None):
+    """Record an auditor's result for one item, with notes and optionally a file."""
+    if result not in ChecklistItem.Result.values:
+        raise AuditRuleError(_("Choose a result from the list."))
+    if result in (ChecklistItem.Result.MINOR, ChecklistItem.Result.MAJOR) and not evidence.strip():
+        raise AuditRuleError(
+            _("Describe the objective evidence for a nonconformity in the evidence notes.")
+        )
+    item = ChecklistItem.objects.select_related("audit__agency").get(pk=item.pk)
+    checked = None
+    if upload is not None:
+        try:
+            checked = check_evidence_file(upload, item.audit.agency)
+        except ValidationError as error:
+            raise AuditRuleError(" ".join(error.messages)) from error
+    with _removing_file_on_failure(checked), transaction.atomic():
+        audit = _lock_audit(item.audit_id)
+        if not (is_audit_team(actor, audit) or is_quality_manager_of(actor, audit.agency_id)):
+            raise PermissionDenied(_("Only the audit team can record results."))
+        if audit.status != AS.IN_PROGRESS:
+            raise AuditRuleError(
+                _("Results are recorded while the audit is in progress; it is %(status)s.")
+                % {"status": audit.get_status_display().lower()}
+            )
+        item = ChecklistItem.objects.select_for_update().get(pk=item.pk)
+        item.result = result
+        item.evidence = evidence.strip()
+        if question is not None and question.strip():
+            item.question = question.strip()
+        item.assessed_by = actor
+        item.assessed_at = timezone.now()
+        _save(item, actor=actor, reason=_("Result recorded"))
+        if checked:
+            attachment = Evidence(
+                item=item,
+                original_filename=checked.display_name,
+                file_kind=checked.kind.code,
+                file_size=checked.size,
+                sha256=checked.sha256,
+                uploaded_by=actor,
+            )
+            attachment.file.save(checked.storage_name, upload, save=False)
+            _save(attachment, actor=actor, reason=_("Evidence attached"))
+    return item
+
+
+#: Kept for callers in this app; the mechanism is shared by every app that stores uploads.
+_removing_file_on_failure = uploads.removing_on_failure
+
+
+# --- Signatures ----------------------------------------------------------------------------
+
+
+def _record_signature(*, signer, meaning, audit=None, review=None):
+    signed = audit or review
+    signature = ReportSignature(
+        audit=audit,
+        review=review,
+        signer=signer,
+        printed_name=signer.get_full_name() or signer.username,
+        meaning=meaning,
+        signed_at=timezone.now(),
+        fingerprint=signed.fingerprint(),
+    )
+    signature.digest = signature.compute_digest()
+    try:
+        with transaction.atomic():
+            _save(signature, actor=signer, reason=f"signed: {meaning}")
+    except IntegrityError as error:
+        raise AuditRuleError(_("This report already carries that signature.")) from error
+    return signature
+
+
+def _check_password(signer, password):
+    confirm_signature_password(
+        signer,
+        password,
+        error=AuditRuleError,
+        wrong_password_message=_("The password is not correct; nothing was signed."),
+    )
+
+
+@transaction.atomic
+def audit_sign(*, audit, signer, password, meaning):
+    """Sign the audit report as lead auditor or as the auditee representative."""
+    _check_password(signer, password)
+    audit = _lock_audit(audit.pk)
+    if audit.status != AS.REPORTING:
+        raise AuditRuleError(
+            _("The report is signed while the audit is in reporting; it is %(status)s.")
+            % {"status": audit.get_status_display().lower()}
+        )
+    if meaning == ReportSignature.Meaning.LEAD_AUDITOR:
+        if signer.pk != audit.lead_auditor_id:
+            raise PermissionDenied(_("Only the lead auditor signs as lead auditor."))
+    elif meaning == ReportSignature.Meaning.AUDITEE:
+        is_auditee = audit.auditees.filter(pk=signer.pk).exists()
+        heads = audit.department.memberships.filter(is_head=True, person=signer).exists()
+        if not (is_auditee or heads):
+            raise PermissionDenied(
+                _("Only a named auditee or the head of %(department)s signs for the auditee.")
+                % {"department": audit.department.name}
+            )
+    else:
+        raise AuditRuleError(_("Choose what your signature means."))
+    return _record_signature(signer=signer, meaning=meaning, audit=audit)

@@ -1,0 +1,46 @@
+"""Evidence packs: read in the admin; built, shared and revoked from the pack pages."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import EvidencePack, PackDownload, PackShare
+
+
+class PackShareInline(admin.TabularInline):
+    model = PackShare
+    extra = 0
+    fields = ["certifier", "shared_at", "expires_at", "revoked_at", "ended_at"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(EvidencePack)
+class EvidencePackAdmin(SimpleHistoryAdmin):
+    list_display = ["reference", "title", "agency", "status", "period_start", "period_end"]
+    list_filter = ["agency", "status"]
+    search_fields = ["reference", "title"]
+    readonly_fields = [f.name for f in EvidencePack._meta.concrete_fields]
+    inlines = [PackShareInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PackDownload)
+class PackDownloadAdmin(SimpleHistoryAdmin):
+    list_display = ["pack", "person", "downloaded_at", "client_address"]
+    list_filter = ["pack__agency"]
+    readonly_fields = [
+        "pack",
+        "person",
+        "downloaded_at",
+        "client_address",
+        "user_agent",
+        "zip_sha256",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
