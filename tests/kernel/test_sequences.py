@@ -32,7 +32,7 @@ def test_a_reference_skips_numbers_already_used(agency):
 
 @pytest.mark.django_db
 def test_next_reference_formats_and_starts_after_references_made_before_the_row(agency):
-    from audits.models import Nonconformity
+    from audits.capa.models import Nonconformity
 
     baker.make(Nonconformity, agency=agency, reference="NC-2026-001")
     baker.make(Nonconformity, agency=agency, reference="NC-2026-002")

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from audits.models import Action
+from audits.capa.models import Action
 from processes import periods, workflow
 from processes.models import Interaction, Kpi, Measurement, Process, Risk
 
@@ -141,7 +141,7 @@ def pages(w):
             {
                 "edit": (reverse("processes:risk_edit", args=[risk.pk]), risk_fields),
                 "track_action": (
-                    reverse("audits:risk_action_create", args=[risk.pk]),
+                    reverse("capa:risk_action_create", args=[risk.pk]),
                     {"title": "Second counter", "owner": owner.pk, "due_date": due},
                 ),
             },

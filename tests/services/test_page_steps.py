@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from audits.models import Nonconformity
+from audits.capa.models import Nonconformity
 from services import workflow
 from services.models import ServiceRequest
 from tests.services.conftest import make_request
@@ -76,7 +76,7 @@ def post_step(client, item, step, *, department, assignee):
             {"text": "Try", "public": "on"},
         )
     else:
-        url, data = reverse("audits:nc_from_request", args=[item.pk]), {"severity": "minor"}
+        url, data = reverse("capa:nc_from_request", args=[item.pk]), {"severity": "minor"}
     return client.post(url, data)
 
 
