@@ -6,6 +6,7 @@ when posted, and every step not offered is refused (4xx) without changing anythi
 """
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.db import transaction
@@ -104,18 +105,14 @@ def build(state, audit, w):
     return audit
 
 
-class World:
-    def __init__(self, request):
-        for name in PERSONAS:
-            setattr(self, name, request.getfixturevalue(name))
-
-
 @pytest.fixture
 def world(request):
-    return World(request)
+    """The personas by name (``world.auditor``…)."""
+    return SimpleNamespace(**{name: request.getfixturevalue(name) for name in PERSONAS})
 
 
 def shown_steps(html):
+    """The step names the page's actions carry."""
     return set(re.findall(r'data-step="([a-z_]+)"', html))
 
 
