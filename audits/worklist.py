@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from qms_portal.organisation.roles import is_quality_manager_of
 from qms_portal.organisation.worklist import WorkItem, register
 
 from .auditing.models import Audit
@@ -50,7 +51,7 @@ def audit_work(person):
         .exclude(status=Audit.Status.CLOSED)
         .order_by("planned_start")[:LIMIT]
     ]
-    if person.is_quality_manager:
+    if is_quality_manager_of(person, person.agency_id):
         items.append(
             WorkItem(
                 title=_("Quality dashboard"), url=reverse("audits:dashboard"), kind=_("Audits")

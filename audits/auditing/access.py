@@ -1,15 +1,56 @@
-"""Loading one audit programme, audit or checklist item for a person, with the lists' own rule.
+"""Who may do what in internal audits, and loading one programme, audit or checklist item.
 
-404 when the person may not see it at all (another agency, a department not theirs, a department
-not shared with a certifier); 403 when they may see it but not do what they ask.
+The predicates are the ``allowed=`` rules of ``workflow.MACHINE`` (so a page offers a step exactly
+when the workflow accepts it). Loading: 404 when the person may not see the record at all (another
+agency, a department not theirs, a department not shared with a certifier); 403 when they may see
+it but not do what they ask.
 """
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from . import workflow
+from qms_portal.organisation.roles import is_head_of, is_quality_manager_of
+
 from .models import Audit, AuditProgramme, ChecklistItem
+
+# Who may do what ---------------------------------------------------------------------------------
+
+
+def can_plan(person, agency_id):
+    """Set up the programme and plan audits in it: the agency's quality managers."""
+    return is_quality_manager_of(person, agency_id)
+
+
+def require_quality_manager(person, agency_id, what):
+    if not is_quality_manager_of(person, agency_id):
+        raise PermissionDenied(_("Only a quality manager can %(what)s.") % {"what": what})
+
+
+def is_audit_team(person, audit):
+    return person.pk == audit.lead_auditor_id or audit.team.filter(pk=person.pk).exists()
+
+
+def can_run_audit(person, audit):
+    """The lead auditor and the quality managers start, report and close an audit."""
+    return person.pk == audit.lead_auditor_id or is_quality_manager_of(person, audit.agency_id)
+
+
+def can_work_on(person, audit):
+    """The audit team and the quality managers keep the checklist and record results."""
+    return is_audit_team(person, audit) or is_quality_manager_of(person, audit.agency_id)
+
+
+def is_lead_auditor(person, audit):
+    return person.pk == audit.lead_auditor_id
+
+
+def can_sign_for_auditee(person, audit):
+    """A named auditee, or the head of the audited department (or of the one it belongs to)."""
+    return audit.auditees.filter(pk=person.pk).exists() or is_head_of(person, audit.department)
+
+
+# Loading one record for a person -----------------------------------------------------------------
 
 
 def get_programme_for(person, pk, *, to="view"):
@@ -18,7 +59,7 @@ def get_programme_for(person, pk, *, to="view"):
     if programme is None:
         raise Http404(_("No such audit programme."))
     if to == "plan":
-        workflow.require_quality_manager(person, programme.agency_id, _("plan audits"))
+        require_quality_manager(person, programme.agency_id, _("plan audits"))
     return programme
 
 
@@ -31,12 +72,9 @@ def get_audit_for(person, pk, *, to="view"):
     )
     if audit is None:
         raise Http404(_("No such audit."))
-    if to == "run" and not workflow.can_run_audit(person, audit):
+    if to == "run" and not can_run_audit(person, audit):
         raise PermissionDenied(_("Only the lead auditor or a quality manager can do this."))
-    if to == "work" and not (
-        workflow.is_audit_team(person, audit)
-        or workflow.is_quality_manager_of(person, audit.agency_id)
-    ):
+    if to == "work" and not can_work_on(person, audit):
         raise PermissionDenied(_("Only the audit team or a quality manager can do this."))
     return audit
 

@@ -4,8 +4,9 @@ Audit::
 
     planned ──start──► in progress ──report──► reporting ──close (both signatures)──► closed
 
-Each function locks the rows it changes (``select_for_update`` inside ``transaction.atomic``),
-checks who may act, records history with a reason, raises :class:`AuditRuleError` with a message
+The steps are declared once (:data:`MACHINE`, with the predicates of ``access.py``); each
+function locks the rows it changes (``select_for_update`` inside ``transaction.atomic``), checks
+the step with the machine, records history with a stable reason, raises :class:`AuditRuleError` with a message
 the person can act on, and queues notifications after commit. The rule error, the history helpers,
 the reference numbering and the signature recording are also used by the CAPA and management
 review workflows, which import them from here.
@@ -15,34 +16,163 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from qms_portal import uploads
-from qms_portal.organisation.models import Agency, Department, Person
+from qms_portal import sequences, uploads
+from qms_portal.errors import RuleError
+from qms_portal.organisation.models import Department
 from qms_portal.organisation.notifications import notify
+from qms_portal.organisation.roles import heads_of, is_quality_manager_of  # noqa: F401
 from qms_portal.organisation.signing import confirm_signature_password
+from qms_portal.signatures import record_signature
+from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
+from . import access
+
+# Re-exported: the CAPA, review and assessment workflows import these from here until the merge.
+from .access import can_run_audit, is_audit_team, require_quality_manager  # noqa: F401
 from .models import Audit, AuditProgramme, ChecklistItem, Evidence, ReportSignature
 
 AS = Audit.Status
 
-#: Allowed transitions: name → (from states, to state).
-TRANSITIONS = {
-    "audit_start": ((AS.PLANNED,), AS.IN_PROGRESS),
-    "audit_report": ((AS.IN_PROGRESS,), AS.REPORTING),
-    "audit_close": ((AS.REPORTING,), AS.CLOSED),
+
+class AuditRuleError(RuleError):
+    """A change that breaks a rule; the message says what to do instead (a 400 refusal page)."""
+
+    status_code = 400
+
+
+_WORK = gettext_lazy("Only the audit team or a quality manager can edit the checklist.")
+
+#: The audit's steps. ``start``, ``report`` and ``close`` move it; the others keep its state but
+#: are offered and checked the same way (the checklist is kept while the audit is planned or in
+#: progress, results and evidence recorded while it is in progress, the report signed in
+#: reporting).
+MACHINE = StateMachine(
+    Transition(
+        "start",
+        sources=[AS.PLANNED],
+        target=AS.IN_PROGRESS,
+        label=gettext_lazy("started"),
+        allowed=access.can_run_audit,
+        refusal=gettext_lazy("Only the lead auditor or a quality manager can start the audit."),
+    ),
+    Transition(
+        "generate_checklist",
+        sources=[AS.PLANNED, AS.IN_PROGRESS],
+        target=None,
+        label=gettext_lazy("given a generated checklist"),
+        allowed=access.can_work_on,
+        refusal=_WORK,
+    ),
+    Transition(
+        "add_item",
+        sources=[AS.PLANNED, AS.IN_PROGRESS],
+        target=None,
+        label=gettext_lazy("given a new checklist question"),
+        allowed=access.can_work_on,
+        refusal=_WORK,
+    ),
+    Transition(
+        "remove_item",
+        sources=[AS.PLANNED, AS.IN_PROGRESS],
+        target=None,
+        label=gettext_lazy("changed"),
+        allowed=access.can_work_on,
+        refusal=_WORK,
+    ),
+    Transition(
+        "record_result",
+        sources=[AS.IN_PROGRESS],
+        target=None,
+        label=gettext_lazy("given checklist results"),
+        allowed=access.can_work_on,
+        refusal=gettext_lazy("Only the audit team can record results."),
+    ),
+    Transition(
+        "attach_evidence",
+        sources=[AS.IN_PROGRESS],
+        target=None,
+        label=gettext_lazy("given evidence"),
+        allowed=access.can_work_on,
+        refusal=gettext_lazy("Only the audit team can record results."),
+    ),
+    Transition(
+        "report",
+        sources=[AS.IN_PROGRESS],
+        target=AS.REPORTING,
+        label=gettext_lazy("moved to reporting"),
+        allowed=access.can_run_audit,
+        refusal=gettext_lazy("Only the lead auditor or a quality manager can end the audit."),
+    ),
+    Transition(
+        "sign_as_lead_auditor",
+        sources=[AS.REPORTING],
+        target=None,
+        label=gettext_lazy("signed"),
+        allowed=access.is_lead_auditor,
+        refusal=gettext_lazy("Only the lead auditor signs as lead auditor."),
+    ),
+    Transition(
+        "sign_as_auditee",
+        sources=[AS.REPORTING],
+        target=None,
+        label=gettext_lazy("signed"),
+        allowed=access.can_sign_for_auditee,
+    ),
+    Transition(
+        "close",
+        sources=[AS.REPORTING],
+        target=AS.CLOSED,
+        label=gettext_lazy("closed"),
+        allowed=access.can_run_audit,
+        refusal=gettext_lazy("Only the lead auditor or a quality manager can close the audit."),
+    ),
+    model=Audit,
+    tones={
+        AS.PLANNED: Tone.NEUTRAL,
+        AS.IN_PROGRESS: Tone.INFO,
+        AS.REPORTING: Tone.WARN,
+        AS.CLOSED: Tone.OK,
+    },
+    error=AuditRuleError,
+)
+
+#: The signature step of each meaning.
+SIGN_STEPS = {
+    ReportSignature.Meaning.LEAD_AUDITOR: "sign_as_lead_auditor",
+    ReportSignature.Meaning.AUDITEE: "sign_as_auditee",
 }
 
-# Lazy: a module-level gettext would freeze the language of whoever imported the module first.
-_ACTION_NAMES = {
-    "audit_start": gettext_lazy("started"),
-    "audit_report": gettext_lazy("moved to reporting"),
-    "audit_close": gettext_lazy("closed"),
-}
+
+def available_steps(audit, person):
+    """What the person may do on the audit page now: the machine's steps where the page has
+    something to act on (an item to record or remove, a signature not given yet, both signatures
+    before closing), and downloading the report (anyone who sees the audit)."""
+    steps = set(MACHINE.available(audit, person))
+    items = list(audit.checklist.prefetch_related("attachments"))
+    if not items:
+        steps -= {"record_result", "attach_evidence"}
+    if not any(item.is_removable for item in items):
+        steps.discard("remove_item")
+    if not audit.clauses.exists():
+        steps.discard("generate_checklist")
+    signed = set(audit.signatures.values_list("meaning", flat=True))
+    steps -= {SIGN_STEPS[meaning] for meaning in signed if meaning in SIGN_STEPS}
+    if not set(SIGN_STEPS) <= signed:
+        steps.discard("close")
+    return [*(name for name in MACHINE.names if name in steps), "download_report"]
 
 
-class AuditRuleError(Exception):
-    """A change that breaks a rule; the message says what to do instead."""
+def programme_steps(programme, person):
+    """What the person may do on the programme page: plan an audit in it (quality managers)."""
+    return ["plan_audit"] if access.can_plan(person, programme.agency_id) else []
+
+
+# --- Helpers other audit workflows still import (thin aliases onto the kernel until the merge) --
+
+#: Saving with history: the kernel's one helper.
+_save = save_with_history
 
 
 def _refuse_unless_in(obj, allowed_from, action):
@@ -58,19 +188,9 @@ def _refuse_unless_in(obj, allowed_from, action):
         )
 
 
-def _require_transition(obj, name):
-    _refuse_unless_in(obj, TRANSITIONS[name][0], _ACTION_NAMES[name])
-
-
-def _save(instance, *, actor, reason):
-    instance._history_user = actor
-    instance._change_reason = reason
-    instance.save()
-
-
-def _move(obj, name, *, actor, reason):
-    obj.status = TRANSITIONS[name][1]
-    _save(obj, actor=actor, reason=reason)
+def _next_reference(model, agency, prefix, year):
+    """The next free reference (NC-2026-007) from the agency's sequence of that prefix and year."""
+    return sequences.next_reference(model, agency, prefix, year)
 
 
 def _same_agency(people, agency_id, role):
@@ -80,27 +200,6 @@ def _same_agency(people, agency_id, role):
                 _("%(person)s cannot be %(role)s: choose someone of the agency.")
                 % {"person": person.display_name, "role": role}
             )
-
-
-# --- Who may act ---------------------------------------------------------------------------
-
-
-def is_quality_manager_of(person, agency_id):
-    return person.is_superuser or (person.is_quality_manager and person.agency_id == agency_id)
-
-
-def require_quality_manager(person, agency_id, what):
-    if not is_quality_manager_of(person, agency_id):
-        raise PermissionDenied(_("Only a quality manager can %(what)s.") % {"what": what})
-
-
-def is_audit_team(person, audit):
-    return person.pk == audit.lead_auditor_id or audit.team.filter(pk=person.pk).exists()
-
-
-def can_run_audit(person, audit):
-    """The lead auditor and the quality managers start, report and close an audit."""
-    return person.pk == audit.lead_auditor_id or is_quality_manager_of(person, audit.agency_id)
 
 
 # --- Audit programme and planning ----------------------------------------------------------
@@ -116,7 +215,7 @@ def programme_create(*, actor, agency, year, title, objectives=""):
             % {"year": year}
         )
     programme = AuditProgramme(agency=agency, year=year, title=title, objectives=objectives)
-    _save(programme, actor=actor, reason=_("Audit programme created"))
+    save_with_history(programme, actor=actor, reason=gettext_noop("Audit programme created"))
     return programme
 
 
@@ -153,18 +252,6 @@ def _check_dates(start, end, what):
         )
 
 
-def _next_reference(model, agency, prefix, year):
-    """The next free reference (NC-2026-007); the agency row is locked until commit, so two
-    people raising at the same moment get different numbers instead of a clash."""
-    Agency.objects.select_for_update().filter(pk=getattr(agency, "pk", agency)).first()
-    stem = f"{prefix}-{year}-"
-    taken = model.objects.filter(agency=agency, reference__startswith=stem).count()
-    number = taken + 1
-    while model.objects.filter(agency=agency, reference=f"{stem}{number:03d}").exists():
-        number += 1
-    return f"{stem}{number:03d}"
-
-
 @transaction.atomic
 def audit_plan(
     *,
@@ -183,7 +270,7 @@ def audit_plan(
     auditees=(),
 ):
     """Plan an audit in the programme (quality managers). Checks dates and auditor independence."""
-    programme = AuditProgramme.objects.select_for_update().get(pk=programme.pk)
+    programme = AuditProgramme.objects.select_for_update(of=("self",)).get(pk=programme.pk)
     require_quality_manager(actor, programme.agency_id, _("plan audits"))
     _check_dates(planned_start, planned_end, _("planned"))
     if planned_start.year != programme.year:
@@ -200,7 +287,7 @@ def audit_plan(
     audit = Audit(
         agency_id=programme.agency_id,
         programme=programme,
-        reference=_next_reference(Audit, programme.agency_id, "IA", programme.year),
+        reference=sequences.next_reference(Audit, programme.agency_id, "IA", programme.year),
         title=title,
         audit_type=audit_type,
         department=department,
@@ -210,8 +297,8 @@ def audit_plan(
         planned_end=planned_end,
     )
     _check_auditors(audit, team, processes)
-    _save(audit, actor=actor, reason=_("Audit planned"))
-    audit._change_reason = _("Scope and team set")
+    save_with_history(audit, actor=actor, reason=gettext_noop("Audit planned"))
+    audit._change_reason = gettext_noop("Scope and team set")
     audit.processes.set(processes)
     audit.clauses.set(clauses)
     audit.team.set(team)
@@ -233,7 +320,7 @@ def audit_plan(
 
 def _lock_audit(audit_id):
     return (
-        Audit.objects.select_for_update()
+        Audit.objects.select_for_update(of=("self",))
         .select_related("department", "agency", "programme")
         .get(pk=audit_id)
     )
@@ -243,16 +330,14 @@ def _lock_audit(audit_id):
 def audit_start(*, audit, actor, on=None):
     """Open the audit: checklist results can now be recorded."""
     audit = _lock_audit(audit.pk)
-    if not can_run_audit(actor, audit):
-        raise PermissionDenied(_("Only the lead auditor or a quality manager can start the audit."))
-    _require_transition(audit, "audit_start")
+    MACHINE.require(audit, "start", actor)
     _check_auditors(audit, list(audit.team.all()), list(audit.processes.all()))
     audit.actual_start = on or timezone.localdate()
     if audit.actual_start > timezone.localdate():
         raise AuditRuleError(_("An audit cannot start in the future; start it on the day."))
     if not audit.checklist.exists():
         _generate_checklist(audit)
-    _move(audit, "audit_start", actor=actor, reason=_("Audit started"))
+    MACHINE.move(audit, "start", actor=actor, reason=gettext_noop("Audit started"))
     return audit
 
 
@@ -260,9 +345,7 @@ def audit_start(*, audit, actor, on=None):
 def audit_report(*, audit, actor, summary, on=None):
     """End the fieldwork: every checklist item needs a result; findings become nonconformities."""
     audit = _lock_audit(audit.pk)
-    if not can_run_audit(actor, audit):
-        raise PermissionDenied(_("Only the lead auditor or a quality manager can end the audit."))
-    _require_transition(audit, "audit_report")
+    MACHINE.require(audit, "report", actor)
     open_items = audit.checklist.filter(result="").count()
     if open_items:
         raise AuditRuleError(
@@ -277,7 +360,9 @@ def audit_report(*, audit, actor, summary, on=None):
     audit.actual_end = on or timezone.localdate()
     _check_dates(audit.actual_start, audit.actual_end, _("audit"))
     audit.summary = summary.strip()
-    _move(audit, "audit_report", actor=actor, reason=_("Fieldwork ended; report drafted"))
+    MACHINE.move(
+        audit, "report", actor=actor, reason=gettext_noop("Fieldwork ended; report drafted")
+    )
     findings = audit.checklist.filter(
         result__in=[ChecklistItem.Result.MINOR, ChecklistItem.Result.MAJOR],
         nonconformity__isnull=True,
@@ -308,25 +393,17 @@ def _raise_from_finding(audit, item, *, actor):
 
 
 def _department_head(department):
-    head = (
-        Person.objects.filter(
-            memberships__department=department, memberships__is_head=True, is_active=True
-        )
-        .order_by("pk")
-        .first()
-    )
-    if head is None and department.parent_id:
-        return _department_head(department.parent)
-    return head
+    """Who owns a finding's nonconformity: the department's head (a section falls back to its
+    department's), the first by id when there are several."""
+    heads = heads_of([department.pk]).get(department.pk, [])
+    return min(heads, key=lambda person: person.pk, default=None)
 
 
 @transaction.atomic
 def audit_close(*, audit, actor):
     """Close the audit once the lead auditor and the auditee representative have signed."""
     audit = _lock_audit(audit.pk)
-    if not can_run_audit(actor, audit):
-        raise PermissionDenied(_("Only the lead auditor or a quality manager can close the audit."))
-    _require_transition(audit, "audit_close")
+    MACHINE.require(audit, "close", actor)
     signatures = {s.meaning: s for s in audit.signatures.select_related("audit")}
     for meaning in (ReportSignature.Meaning.LEAD_AUDITOR, ReportSignature.Meaning.AUDITEE):
         if meaning not in signatures:
@@ -339,7 +416,7 @@ def audit_close(*, audit, actor):
                 _("The report changed after %(name)s signed; it must be signed again.")
                 % {"name": signatures[meaning].printed_name}
             )
-    _move(audit, "audit_close", actor=actor, reason=_("Audit report signed and closed"))
+    MACHINE.move(audit, "close", actor=actor, reason=gettext_noop("Audit report signed and closed"))
     return audit
 
 
@@ -376,27 +453,29 @@ def _generate_checklist(audit):
             )
             position += 1
     for item in created:
-        item._change_reason = _("Generated from the audit criteria")
+        item._change_reason = gettext_noop("Generated from the audit criteria")
         item.save()
     return created
 
 
-def _require_checklist_editable(audit, actor):
-    if not (is_audit_team(actor, audit) or is_quality_manager_of(actor, audit.agency_id)):
-        raise PermissionDenied(
-            _("Only the audit team or a quality manager can edit the checklist.")
-        )
-    if audit.status not in (AS.PLANNED, AS.IN_PROGRESS):
-        raise AuditRuleError(
-            _("The audit is %(status)s; its checklist is frozen.")
-            % {"status": audit.get_status_display().lower()}
-        )
+def _require(audit, step, actor, when_not):
+    """``MACHINE.require`` with the step's own sentence (``when_not``, given the audit's status)
+    when the audit's state forbids it."""
+    try:
+        return MACHINE.require(audit, step, actor)
+    except AuditRuleError:
+        status = audit.get_status_display().lower()
+        raise AuditRuleError(when_not % {"status": status}) from None
+
+
+def _require_checklist_editable(audit, actor, step):
+    _require(audit, step, actor, _("The audit is %(status)s; its checklist is frozen."))
 
 
 @transaction.atomic
 def checklist_generate(*, audit, actor):
     audit = _lock_audit(audit.pk)
-    _require_checklist_editable(audit, actor)
+    _require_checklist_editable(audit, actor, "generate_checklist")
     if not audit.clauses.exists():
         raise AuditRuleError(
             _("Add clauses to the audit criteria first; the checklist follows them.")
@@ -407,7 +486,7 @@ def checklist_generate(*, audit, actor):
 @transaction.atomic
 def checklist_add(*, audit, actor, question, clause=None, process=None):
     audit = _lock_audit(audit.pk)
-    _require_checklist_editable(audit, actor)
+    _require_checklist_editable(audit, actor, "add_item")
     if not (question or "").strip():
         raise AuditRuleError(_("Write the question to ask."))
     item = ChecklistItem(
@@ -419,7 +498,7 @@ def checklist_add(*, audit, actor, question, clause=None, process=None):
     )
     try:
         with transaction.atomic():
-            _save(item, actor=actor, reason=_("Question added"))
+            save_with_history(item, actor=actor, reason=gettext_noop("Question added"))
     except IntegrityError as error:
         raise AuditRuleError(
             _("The checklist already has a question for this clause and process.")
@@ -430,9 +509,9 @@ def checklist_add(*, audit, actor, question, clause=None, process=None):
 @transaction.atomic
 def checklist_remove(*, item, actor):
     audit = _lock_audit(item.audit_id)
-    _require_checklist_editable(audit, actor)
-    item = ChecklistItem.objects.select_for_update().get(pk=item.pk)
-    if item.result or item.attachments.exists():
+    _require_checklist_editable(audit, actor, "remove_item")
+    item = ChecklistItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
+    if not item.is_removable:
         raise AuditRuleError(_("This question has a result or evidence; it cannot be removed."))
     item._history_user = actor
     item.delete()
@@ -459,21 +538,17 @@ def checklist_record(*, item, actor, result, evidence="", question=None, upload=
             raise AuditRuleError(" ".join(error.messages)) from error
     with _removing_file_on_failure(checked), transaction.atomic():
         audit = _lock_audit(item.audit_id)
-        if not (is_audit_team(actor, audit) or is_quality_manager_of(actor, audit.agency_id)):
-            raise PermissionDenied(_("Only the audit team can record results."))
-        if audit.status != AS.IN_PROGRESS:
-            raise AuditRuleError(
-                _("Results are recorded while the audit is in progress; it is %(status)s.")
-                % {"status": audit.get_status_display().lower()}
-            )
-        item = ChecklistItem.objects.select_for_update().get(pk=item.pk)
+        in_progress = _("Results are recorded while the audit is in progress; it is %(status)s.")
+        for step in ("record_result", "attach_evidence") if checked else ("record_result",):
+            _require(audit, step, actor, in_progress)
+        item = ChecklistItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
         item.result = result
         item.evidence = evidence.strip()
         if question is not None and question.strip():
             item.question = question.strip()
         item.assessed_by = actor
         item.assessed_at = timezone.now()
-        _save(item, actor=actor, reason=_("Result recorded"))
+        save_with_history(item, actor=actor, reason=gettext_noop("Result recorded"))
         if checked:
             attachment = Evidence(
                 item=item,
@@ -484,7 +559,7 @@ def checklist_record(*, item, actor, result, evidence="", question=None, upload=
                 uploaded_by=actor,
             )
             attachment.file.save(checked.storage_name, upload, save=False)
-            _save(attachment, actor=actor, reason=_("Evidence attached"))
+            save_with_history(attachment, actor=actor, reason=gettext_noop("Evidence attached"))
     return item
 
 
@@ -496,23 +571,18 @@ _removing_file_on_failure = uploads.removing_on_failure
 
 
 def _record_signature(*, signer, meaning, audit=None, review=None):
+    """A report signature on ``audit`` or ``review``, bound to its fingerprint now."""
     signed = audit or review
-    signature = ReportSignature(
+    return record_signature(
+        ReportSignature,
+        signer=signer,
+        meaning=meaning,
+        duplicate=_("This report already carries that signature."),
+        error=AuditRuleError,
         audit=audit,
         review=review,
-        signer=signer,
-        printed_name=signer.get_full_name() or signer.username,
-        meaning=meaning,
-        signed_at=timezone.now(),
         fingerprint=signed.fingerprint(),
     )
-    signature.digest = signature.compute_digest()
-    try:
-        with transaction.atomic():
-            _save(signature, actor=signer, reason=f"signed: {meaning}")
-    except IntegrityError as error:
-        raise AuditRuleError(_("This report already carries that signature.")) from error
-    return signature
 
 
 def _check_password(signer, password):
@@ -529,22 +599,14 @@ def audit_sign(*, audit, signer, password, meaning):
     """Sign the audit report as lead auditor or as the auditee representative."""
     _check_password(signer, password)
     audit = _lock_audit(audit.pk)
-    if audit.status != AS.REPORTING:
-        raise AuditRuleError(
-            _("The report is signed while the audit is in reporting; it is %(status)s.")
-            % {"status": audit.get_status_display().lower()}
-        )
-    if meaning == ReportSignature.Meaning.LEAD_AUDITOR:
-        if signer.pk != audit.lead_auditor_id:
-            raise PermissionDenied(_("Only the lead auditor signs as lead auditor."))
-    elif meaning == ReportSignature.Meaning.AUDITEE:
-        is_auditee = audit.auditees.filter(pk=signer.pk).exists()
-        heads = audit.department.memberships.filter(is_head=True, person=signer).exists()
-        if not (is_auditee or heads):
-            raise PermissionDenied(
-                _("Only a named auditee or the head of %(department)s signs for the auditee.")
-                % {"department": audit.department.name}
-            )
-    else:
+    step = SIGN_STEPS.get(meaning)
+    if step is None:
         raise AuditRuleError(_("Choose what your signature means."))
+    if step == "sign_as_auditee" and not access.can_sign_for_auditee(signer, audit):
+        raise PermissionDenied(
+            _("Only a named auditee or the head of %(department)s signs for the auditee.")
+            % {"department": audit.department.name}
+        )
+    when_not = _("The report is signed while the audit is in reporting; it is %(status)s.")
+    _require(audit, step, signer, when_not)
     return _record_signature(signer=signer, meaning=meaning, audit=audit)
