@@ -12,15 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from qms_portal.errors import RuleError
 from qms_portal.organisation.roles import is_quality_manager_of
 from qms_portal.organisation.signing import confirm_signature_password
 from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
 from ..auditing.models import ReportSignature
-from ..auditing.workflow import AuditRuleError, _record_signature, _same_agency
+from ..auditing.workflow import _record_signature, _same_agency
 from ..capa.models import Action
-from ..capa.workflow import _action_create
+from ..capa.workflow import CapaError, _action_create
 from . import access
 from . import inputs as review_inputs
 from .models import ManagementReview
@@ -28,11 +27,8 @@ from .models import ManagementReview
 RS = ManagementReview.Status
 
 
-class ReviewError(AuditRuleError, RuleError):
-    """A rule of management review was broken; the message says what to do (a 400 page, as
-    before). ``RuleError`` is named too until ``AuditRuleError`` subclasses it on every branch."""
-
-    status_code = 400
+class ReviewError(CapaError):
+    """A rule of management review was broken; the message says what to do (400, as before)."""
 
 
 #: The review's steps; the draft's editing steps keep the state, signing makes the minutes final.
