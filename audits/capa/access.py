@@ -1,4 +1,5 @@
-"""Loading one nonconformity or action for a person, with the lists' own rule.
+"""Who may see and do what with nonconformities and actions: the predicates the workflow enforces
+and the pages offer as steps, and loading one nonconformity or action for a person.
 
 404 when the person may not see it at all; 403 when they may see it but not do what they ask.
 """
@@ -8,8 +9,42 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from . import workflow
+from qms_portal.organisation.roles import is_quality_manager_of
+
 from .models import Action, Nonconformity
+
+# --- Who may act on a nonconformity (the steps of ``workflow.NC_MACHINE``) -------------------
+
+
+def can_work_on_nc(person, nc):
+    """The responsible person and the quality managers take a nonconformity through its steps."""
+    return person.pk == nc.owner_id or is_quality_manager_of(person, nc.agency_id)
+
+
+def can_verify_nc(person, nc):
+    """A quality manager of the agency who is not the responsible person (ISO 9001 10.2.1 d)."""
+    return is_quality_manager_of(person, nc.agency_id) and person.pk != nc.owner_id
+
+
+def can_raise_from_request(person):
+    """Quality managers and auditors turn a citizen complaint into a nonconformity."""
+    return bool(person.is_quality_manager or person.is_auditor or person.is_superuser)
+
+
+# --- Who may act on an action (the steps of ``workflow.ACTION_MACHINE``) ----------------------
+
+
+def can_complete_action(person, action):
+    """The action's owner or a quality manager reports it done."""
+    return person.pk == action.owner_id or is_quality_manager_of(person, action.agency_id)
+
+
+def can_verify_action(person, action):
+    """A quality manager records the check that a completed action worked."""
+    return is_quality_manager_of(person, action.agency_id)
+
+
+# --- Loading one record for a person ------------------------------------------------------
 
 
 def get_nc_for(person, pk, *, to="view"):
@@ -21,7 +56,7 @@ def get_nc_for(person, pk, *, to="view"):
     )
     if nc is None:
         raise Http404(_("No such nonconformity."))
-    if to == "work" and not workflow.can_work_on_nc(person, nc):
+    if to == "work" and not can_work_on_nc(person, nc):
         raise PermissionDenied(
             _("Only %(owner)s (responsible) or a quality manager can change %(ref)s.")
             % {"owner": nc.owner.display_name, "ref": nc.reference}

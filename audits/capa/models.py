@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from processes.models import Clause, Kpi, Measurement, Process, Risk
 from qms_portal.audit_trail import TableNamedHistoricalRecords
 from qms_portal.organisation.models import Agency, Department
+from qms_portal.visibility import AgencyScopedQuerySet
 
-from ..auditing.models import Audit, ChecklistItem, VisibleQuerySet, sees_whole_agency
+from ..auditing.models import Audit, ChecklistItem, VisibleQuerySet
 from ..review.models import ManagementReview
 
 
@@ -180,23 +181,30 @@ class Nonconformity(models.Model):
     def get_absolute_url(self):
         return reverse("capa:nc", args=[self.pk])
 
+    @property
+    def is_awaiting_verification(self):
+        """Implemented: the corrective actions wait for the check of their effectiveness."""
+        return self.status == self.Status.IMPLEMENTED
+
+    def may_be_verified_on(self, today=None):
+        """The waiting period after implementation is over (or there is none)."""
+        return not self.verification_due or (today or timezone.localdate()) >= self.verification_due
+
+    @property
+    def verification_waits(self):
+        """Awaiting verification, but the actions still have time to work (the page says until
+        when)."""
+        return self.is_awaiting_verification and not self.may_be_verified_on()
+
 
 # --- Actions (shared by CAPA, risk treatment and management review) --------------------------
 
 
-class ActionQuerySet(models.QuerySet):
-    def visible_to(self, person):
-        """Agency-wide for quality managers, auditors and administrators; otherwise actions the
-        person owns or that belong to their departments."""
-        if not person.is_authenticated or not person.is_active:
-            return self.none()
-        if person.is_superuser:
-            return self
-        if person.is_certifier or person.agency_id is None:
-            return self.none()
-        mine = self.filter(agency_id=person.agency_id)
-        if sees_whole_agency(person):
-            return mine
+class ActionQuerySet(AgencyScopedQuerySet):
+    """Agency-wide for quality managers, auditors and administrators; otherwise actions the
+    person owns or that belong to their departments; nothing for a certifier."""
+
+    def visible_to_staff(self, mine, person):
         return mine.filter(Q(owner=person) | Q(department__in=person.department_ids))
 
     def open(self):
@@ -287,8 +295,17 @@ class Action(models.Model):
     def get_absolute_url(self):
         return reverse("capa:action", args=[self.pk])
 
+    @property
+    def is_open(self):
+        return self.status == self.Status.OPEN
+
     def is_overdue(self, today=None):
-        return self.status == self.Status.OPEN and self.due_date < (today or timezone.localdate())
+        return self.is_open and self.due_date < (today or timezone.localdate())
+
+    @property
+    def awaits_verification(self):
+        """Done, and no one has yet recorded the check that it worked."""
+        return self.status == self.Status.DONE and self.verified_at is None
 
     @property
     def source_object(self):

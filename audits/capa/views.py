@@ -8,13 +8,16 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ..auditing.views import BAD_REQUEST, PAGE_SIZE, _agency_id, _call, _form_page, _query, _refused
+from qms_portal.errors import RuleError, apply_rule, refused
+
+from ..auditing.views import BAD_REQUEST, PAGE_SIZE, _agency_id, _form_page, _query
 from . import access, forms, workflow
 from .models import Action, Nonconformity
+
+SUBNAV = {"subnav": "audits/_subnav.html"}
 
 # --- Nonconformities -----------------------------------------------------------------------
 
@@ -61,7 +64,7 @@ def nc_create(request):
         raise PermissionDenied(_("Only people of the agency can raise nonconformities."))
     form = forms.NonconformityForm(request.POST or None, agency_id=_agency_id(request))
     if request.method == "POST" and form.is_valid():
-        nc = _call(form, lambda: workflow.nc_raise(actor=request.user, **form.cleaned_data))
+        nc = apply_rule(form, lambda: workflow.nc_raise(actor=request.user, **form.cleaned_data))
         if nc:
             return redirect(nc)
     return _form_page(
@@ -78,8 +81,9 @@ def nc_from_request(request, pk):
         return HttpResponseBadRequest(_("Choose the severity: minor or major."))
     try:
         nc = workflow.nc_raise_from_request(actor=request.user, request_id=pk, severity=severity)
-    except workflow.AuditRuleError as error:
-        return render(request, "409.html", {"reason": str(error)}, status=409)
+    except RuleError as error:
+        back = reverse("services:request", args=[pk])
+        return refused(request, error, back=back, status=409)  # the request forbids it
     messages.success(
         request,
         _("Nonconformity %(ref)s raised and linked to the request.") % {"ref": nc.reference},
@@ -96,21 +100,17 @@ def risk_action_create(request, pk):
     risk = get_risk_for(request.user, pk)
     require_edit(request.user, risk.process)  # who may act, before what they sent
     form = forms.ActionForm(request.POST, agency_id=risk.process.agency_id)
+    back = reverse("processes:risk_edit", args=[risk.pk])
     if not form.is_valid():
         reason = "; ".join(
             f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
             for f, e in form.errors.items()
         )
-        return render(
-            request,
-            "409.html",
-            {"reason": reason, "back": reverse("processes:risk_edit", args=[risk.pk])},
-            status=400,
-        )
+        return refused(request, reason, back=back, status=BAD_REQUEST)
     try:
         action = workflow.risk_action_create(risk=risk, actor=request.user, **form.cleaned_data)
-    except workflow.AuditRuleError as error:
-        return render(request, "409.html", {"reason": str(error)}, status=409)
+    except RuleError as error:
+        return refused(request, error, back=back, status=409)
     messages.success(request, _("The treatment is tracked as an action."))
     return redirect(action)
 
@@ -119,11 +119,8 @@ def _nc_context(request, nc, **extra):
     agency_id = nc.agency_id
     context = {
         "nc": nc,
+        "steps": workflow.available_steps(nc, request.user),
         "actions": nc.actions.select_related("owner").order_by("nc_round", "due_date"),
-        "can_work": workflow.can_work_on_nc(request.user, nc),
-        "can_verify": workflow.is_quality_manager_of(request.user, agency_id)
-        and request.user.pk != nc.owner_id,
-        "today": timezone.localdate(),
         "contain_form": forms.ContainForm(),
         "analyse_form": forms.AnalyseForm(),
         "plan_form": forms.PlanForm(agency_id=agency_id),
@@ -184,10 +181,11 @@ def nc_step(request, pk, step):
         form = form_class(request.POST, agency_id=nc.agency_id)
     else:
         form = form_class(request.POST)
-    if form.is_valid() and _call(form, lambda: call(nc, request.user, form)):
+    if form.is_valid() and apply_rule(form, lambda: call(nc, request.user, form)):
         return redirect(nc)
     if name is None:
-        return _refused(request, " ".join(form.non_field_errors()), nc.get_absolute_url())
+        message = " ".join(form.non_field_errors())
+        return refused(request, message, back=nc.get_absolute_url(), context=SUBNAV)
     errors = [str(e) for errs in form.errors.values() for e in errs]
     context = _nc_context(request, nc, **{name: form, "failed_step": step, "step_errors": errors})
     return render(request, "capa/nc_detail.html", context, status=BAD_REQUEST)
@@ -219,7 +217,7 @@ def action_list(request):
     return render(
         request,
         "capa/action_list.html",
-        {"filter_form": form, "page": page, "today": timezone.localdate(), **_query(request)},
+        {"filter_form": form, "page": page, **_query(request)},
     )
 
 
@@ -229,7 +227,7 @@ def action_detail(request, pk):
     complete_form = forms.CompleteForm(request.POST or None, prefix="complete")
     verify_form = forms.ActionVerifyForm(request.POST or None, prefix="verify")
     if request.method == "POST":
-        if "complete" in request.POST:
+        if "complete" in request.POST:  # the other form is the verification
             form, call = (
                 complete_form,
                 lambda: workflow.action_complete(
@@ -243,14 +241,14 @@ def action_detail(request, pk):
                     action=action, actor=request.user, **verify_form.cleaned_data
                 ),
             )
-        if form.is_valid() and _call(form, call):
+        if form.is_valid() and apply_rule(form, call):
             return redirect(action)
     status = BAD_REQUEST if complete_form.errors or verify_form.errors else 200
     context = {
         "action": action,
+        "steps": workflow.available_action_steps(action, request.user),
         "complete_form": complete_form,
         "verify_form": verify_form,
-        "today": timezone.localdate(),
         "history": action.history.select_related("history_user")[:10],
     }
     return render(request, "capa/action_detail.html", context, status=status)

@@ -10,8 +10,10 @@ Nonconformity and corrective action::
 Actions (corrective actions, management review decisions, risk treatments, self-assessment
 improvements) are one table: open ──complete──► done ──verify.
 
-Each function locks the rows it changes (``select_for_update`` inside ``transaction.atomic``),
-checks who may act, records history with a reason, raises :class:`AuditRuleError` with a message
+The steps are declared once (``NC_MACHINE``, ``ACTION_MACHINE``) with the predicates of
+``access.py``; pages offer ``available_steps``. Each function locks the row it changes
+(``select_for_update(of=("self",))`` inside ``transaction.atomic``), checks who may act, moves the
+state through the machine with a stable history reason, raises :class:`CapaError` with a message
 the person can act on, and queues notifications after commit.
 """
 
@@ -21,60 +23,142 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from qms_portal.organisation.models import Person
+from qms_portal import sequences
+from qms_portal.errors import RuleError
 from qms_portal.organisation.notifications import notify
+from qms_portal.organisation.roles import heads_of, is_quality_manager_of, quality_managers_of
+from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
-from ..auditing.workflow import (
-    AuditRuleError,
-    _next_reference,
-    _refuse_unless_in,
-    _same_agency,
-    _save,
-    is_quality_manager_of,
-    require_quality_manager,
-)
+from ..auditing.workflow import AuditRuleError, _same_agency
+from . import access
 from .models import Action, Nonconformity, escalation_after_days, verification_wait_days
 
 NS = Nonconformity.Status
-
-#: Allowed transitions: name → (from states, to state).
-TRANSITIONS = {
-    "nc_contain": ((NS.OPEN,), NS.CONTAINED),
-    "nc_analyse": ((NS.CONTAINED, NS.REOPENED), NS.ANALYSED),
-    "nc_plan": ((NS.ANALYSED,), NS.PLANNED),
-    "nc_implement": ((NS.PLANNED,), NS.IMPLEMENTED),
-    "nc_verify_effective": ((NS.IMPLEMENTED,), NS.CLOSED),
-    "nc_verify_ineffective": ((NS.IMPLEMENTED,), NS.REOPENED),
-}
-
-# Lazy: a module-level gettext would freeze the language of whoever imported the module first.
-_ACTION_NAMES = {
-    "nc_contain": gettext_lazy("given a correction"),
-    "nc_analyse": gettext_lazy("given a root cause"),
-    "nc_plan": gettext_lazy("given an action plan"),
-    "nc_implement": gettext_lazy("marked implemented"),
-    "nc_verify_effective": gettext_lazy("verified"),
-    "nc_verify_ineffective": gettext_lazy("verified"),
-}
+AS = Action.Status
 
 
-def _require_transition(obj, name):
-    _refuse_unless_in(obj, TRANSITIONS[name][0], _ACTION_NAMES[name])
+class CapaError(AuditRuleError, RuleError):
+    """A rule of corrective action was broken; the message says what to do (a 400 page, as
+    before). ``RuleError`` is named too until ``AuditRuleError`` subclasses it on every branch."""
+
+    status_code = 400
 
 
-def _move(obj, name, *, actor, reason):
-    obj.status = TRANSITIONS[name][1]
-    _save(obj, actor=actor, reason=reason)
+#: The nonconformity's steps (ISO 9001 10.2); names are the step pages' slugs.
+NC_MACHINE = StateMachine(
+    Transition(
+        "contain",
+        sources=[NS.OPEN],
+        target=NS.CONTAINED,
+        label=gettext_lazy("given a correction"),
+        allowed=access.can_work_on_nc,
+    ),
+    Transition(
+        "analyse",
+        sources=[NS.CONTAINED, NS.REOPENED],
+        target=NS.ANALYSED,
+        label=gettext_lazy("given a root cause"),
+        allowed=access.can_work_on_nc,
+    ),
+    Transition(
+        "plan",
+        sources=[NS.ANALYSED],
+        target=NS.PLANNED,
+        label=gettext_lazy("given an action plan"),
+        allowed=access.can_work_on_nc,
+    ),
+    Transition(
+        "implement",
+        sources=[NS.PLANNED],
+        target=NS.IMPLEMENTED,
+        label=gettext_lazy("marked implemented"),
+        allowed=access.can_work_on_nc,
+    ),
+    Transition(
+        "verify_effective",
+        sources=[NS.IMPLEMENTED],
+        target=NS.CLOSED,
+        label=gettext_lazy("verified"),
+        allowed=access.can_verify_nc,
+    ),
+    Transition(
+        "verify_ineffective",
+        sources=[NS.IMPLEMENTED],
+        target=NS.REOPENED,
+        label=gettext_lazy("verified"),
+        allowed=access.can_verify_nc,
+    ),
+    model=Nonconformity,
+    tones={
+        NS.OPEN: Tone.BAD,
+        NS.REOPENED: Tone.BAD,
+        NS.CONTAINED: Tone.WARN,
+        NS.ANALYSED: Tone.WARN,
+        NS.PLANNED: Tone.WARN,
+        NS.IMPLEMENTED: Tone.INFO,
+        NS.CLOSED: Tone.OK,
+    },
+    error=CapaError,
+)
+
+#: Machine steps offered on the page as one step (the verification form says which way).
+_PAGE_STEP = {"verify_effective": "verify", "verify_ineffective": "verify"}
 
 
-# --- Who may act ---------------------------------------------------------------------------
+def _describe_action(action):
+    return _("The action “%(title)s”") % {"title": action.title}
 
 
-def can_work_on_nc(person, nc):
-    """The responsible person and the quality managers take a nonconformity through its steps."""
-    return person.pk == nc.owner_id or is_quality_manager_of(person, nc.agency_id)
+#: The action's steps: open ──complete──► done, then a quality manager records the check.
+ACTION_MACHINE = StateMachine(
+    Transition(
+        "complete",
+        sources=[AS.OPEN],
+        target=AS.DONE,
+        label=gettext_lazy("completed"),
+        allowed=access.can_complete_action,
+    ),
+    Transition(
+        "verify",
+        sources=[AS.DONE],
+        target=None,
+        label=gettext_lazy("verified"),
+        allowed=access.can_verify_action,
+    ),
+    model=Action,
+    tones={AS.OPEN: Tone.WARN, AS.DONE: Tone.OK},
+    describe=_describe_action,
+    error=CapaError,
+)
+
+
+def available_steps(nc, person, *, today=None):
+    """The steps of the nonconformity page this person may take now; verification is offered
+    once the waiting period after implementation is over."""
+    steps = []
+    for name in NC_MACHINE.available(nc, person):
+        step = _PAGE_STEP.get(name, name)
+        if step not in steps:
+            steps.append(step)
+    if "verify" in steps and not nc.may_be_verified_on(today):
+        steps.remove("verify")
+    return steps
+
+
+def available_action_steps(action, person):
+    """The steps of the action page this person may take now (an action is verified once)."""
+    return [
+        name
+        for name in ACTION_MACHINE.available(action, person)
+        if name != "verify" or action.awaits_verification
+    ]
+
+
+def _require(allowed, message):
+    if not allowed:
+        raise PermissionDenied(message)
 
 
 # --- Nonconformities -----------------------------------------------------------------------
@@ -82,16 +166,16 @@ def can_work_on_nc(person, nc):
 
 def _nc_create(*, actor, agency_id, source, description, department, severity, owner, **links):
     if severity not in Nonconformity.Severity.values:
-        raise AuditRuleError(_("Choose the severity: minor or major."))
+        raise CapaError(_("Choose the severity: minor or major."))
     if not (description or "").strip():
-        raise AuditRuleError(_("Describe the nonconformity: what was found, where, against what."))
+        raise CapaError(_("Describe the nonconformity: what was found, where, against what."))
     if department.agency_id != agency_id:
-        raise AuditRuleError(_("Choose a department of your own agency."))
+        raise CapaError(_("Choose a department of your own agency."))
     _same_agency([owner], agency_id, _("responsible for it"))
     year = timezone.localdate().year
     nc = Nonconformity(
         agency_id=agency_id,
-        reference=_next_reference(Nonconformity, agency_id, "NC", year),
+        reference=sequences.next_reference(Nonconformity, agency_id, "NC", year),
         source=source,
         description=description.strip(),
         department=department,
@@ -100,7 +184,7 @@ def _nc_create(*, actor, agency_id, source, description, department, severity, o
         raised_by=actor,
         **links,
     )
-    _save(nc, actor=actor, reason=_("Nonconformity raised"))
+    save_with_history(nc, actor=actor, reason=gettext_noop("Nonconformity raised"))
     notify(
         recipient=owner,
         key=f"audits:nc:{nc.pk}:raised",
@@ -119,28 +203,26 @@ def nc_raise_from_request(*, actor, request_id, severity=Nonconformity.Severity.
     from services import workflow as service_workflow
     from services.models import ServiceRequest
 
-    if not (actor.is_quality_manager or actor.is_auditor or actor.is_superuser):
-        raise PermissionDenied(
-            _("Only quality managers and auditors raise nonconformities from requests.")
-        )
+    _require(
+        access.can_raise_from_request(actor),
+        _("Only quality managers and auditors raise nonconformities from requests."),
+    )
     request = (
-        ServiceRequest.objects.select_for_update()
+        ServiceRequest.objects.select_for_update(of=("self",))
         .select_related("service", "department")
         .filter(pk=request_id, service__agency_id=actor.agency_id)
         .first()
     )
     if request is None:
-        raise AuditRuleError(_("No such citizen request in your agency."))
+        raise CapaError(_("No such citizen request in your agency."))
     if not ServiceRequest.objects.nonconformity_candidates().filter(pk=request.pk).exists():
-        raise AuditRuleError(
+        raise CapaError(
             _(
                 "Request #%(id)s is neither a complaint nor rated 2 or lower, or already has a nonconformity."
             )
             % {"id": request.pk}
         )
-    heads = (
-        service_workflow.department_heads([request.department_id]).get(request.department_id) or []
-    )
+    heads = heads_of([request.department_id]).get(request.department_id) or []
     owner = heads[0] if heads else actor
     rating = (
         _("Rated %(score)d/5: %(comment)s")
@@ -197,15 +279,15 @@ def nc_raise(
     if actor.is_certifier or actor.agency_id is None:
         raise PermissionDenied(_("Only people of the agency can raise nonconformities."))
     if source == Nonconformity.Source.AUDIT:
-        raise AuditRuleError(_("Audit findings become nonconformities when the audit reports."))
+        raise CapaError(_("Audit findings become nonconformities when the audit reports."))
     if source not in Nonconformity.Source.values:
-        raise AuditRuleError(_("Choose where the nonconformity comes from."))
+        raise CapaError(_("Choose where the nonconformity comes from."))
     if source == Nonconformity.Source.KPI and kpi is None:
-        raise AuditRuleError(_("Name the KPI whose value was off target."))
+        raise CapaError(_("Name the KPI whose value was off target."))
     if kpi is not None and process is None:
         process = kpi.process
     if measurement is not None and measurement.kpi_id != getattr(kpi, "pk", None):
-        raise AuditRuleError(_("The measurement must belong to the KPI named."))
+        raise CapaError(_("The measurement must belong to the KPI named."))
     return _nc_create(
         actor=actor,
         agency_id=actor.agency_id,
@@ -224,15 +306,17 @@ def nc_raise(
 
 
 def _lock_nc(nc_id):
-    return Nonconformity.objects.select_for_update().select_related("owner").get(pk=nc_id)
+    return (
+        Nonconformity.objects.select_for_update(of=("self",)).select_related("owner").get(pk=nc_id)
+    )
 
 
 def _require_nc_worker(actor, nc, step):
-    if not can_work_on_nc(actor, nc):
-        raise PermissionDenied(
-            _("Only %(owner)s (responsible) or a quality manager can %(step)s %(ref)s.")
-            % {"owner": nc.owner.display_name, "step": step, "ref": nc.reference}
-        )
+    _require(
+        access.can_work_on_nc(actor, nc),
+        _("Only %(owner)s (responsible) or a quality manager can %(step)s %(ref)s.")
+        % {"owner": nc.owner.display_name, "step": step, "ref": nc.reference},
+    )
 
 
 @transaction.atomic
@@ -240,11 +324,16 @@ def nc_contain(*, nc, actor, containment):
     """Record the immediate correction that contains the nonconformity."""
     nc = _lock_nc(nc.pk)
     _require_nc_worker(actor, nc, _("record the correction of"))
-    _require_transition(nc, "nc_contain")
+    NC_MACHINE.require(nc, "contain")
     if not (containment or "").strip():
-        raise AuditRuleError(_("Say what was done to contain the problem (the correction)."))
-    nc.containment = containment.strip()
-    _move(nc, "nc_contain", actor=actor, reason=_("Correction recorded"))
+        raise CapaError(_("Say what was done to contain the problem (the correction)."))
+    NC_MACHINE.move(
+        nc,
+        "contain",
+        actor=actor,
+        reason=gettext_noop("Correction recorded"),
+        containment=containment.strip(),
+    )
     return nc
 
 
@@ -255,7 +344,7 @@ def _check_analysis(method, analysis, root_cause):
     if method == Nonconformity.RootCauseMethod.FIVE_WHYS:
         whys = [w.strip() for w in analysis.get("whys", []) if w and w.strip()]
         if len(whys) < 2:
-            raise AuditRuleError(_("Ask “why?” at least twice before naming the root cause."))
+            raise CapaError(_("Ask “why?” at least twice before naming the root cause."))
         analysis = {"whys": whys[:5]}
     elif method == Nonconformity.RootCauseMethod.FISHBONE:
         causes = {
@@ -264,7 +353,7 @@ def _check_analysis(method, analysis, root_cause):
             if key in FISHBONE_CATEGORIES and value and value.strip()
         }
         if not causes:
-            raise AuditRuleError(
+            raise CapaError(
                 _(
                     "Fill in at least one fishbone category (people, method, machine, material, "
                     "measurement, environment)."
@@ -272,9 +361,9 @@ def _check_analysis(method, analysis, root_cause):
             )
         analysis = {"categories": causes}
     else:
-        raise AuditRuleError(_("Choose a root cause method: 5 whys or fishbone."))
+        raise CapaError(_("Choose a root cause method: 5 whys or fishbone."))
     if not (root_cause or "").strip():
-        raise AuditRuleError(_("State the root cause the analysis led to."))
+        raise CapaError(_("State the root cause the analysis led to."))
     return analysis
 
 
@@ -283,11 +372,16 @@ def nc_analyse(*, nc, actor, method, analysis, root_cause):
     """Record a structured root cause analysis (5 whys or fishbone categories)."""
     nc = _lock_nc(nc.pk)
     _require_nc_worker(actor, nc, _("analyse the root cause of"))
-    _require_transition(nc, "nc_analyse")
-    nc.root_cause_analysis = _check_analysis(method, analysis, root_cause)
-    nc.root_cause_method = method
-    nc.root_cause = root_cause.strip()
-    _move(nc, "nc_analyse", actor=actor, reason=_("Root cause analysed"))
+    NC_MACHINE.require(nc, "analyse")
+    NC_MACHINE.move(
+        nc,
+        "analyse",
+        actor=actor,
+        reason=gettext_noop("Root cause analysed"),
+        root_cause_analysis=_check_analysis(method, analysis, root_cause),
+        root_cause_method=method,
+        root_cause=root_cause.strip(),
+    )
     return nc
 
 
@@ -296,9 +390,9 @@ def nc_plan(*, nc, actor, actions):
     """Agree the corrective actions: ``actions`` is [{title, owner, due_date, description}]."""
     nc = _lock_nc(nc.pk)
     _require_nc_worker(actor, nc, _("plan the actions of"))
-    _require_transition(nc, "nc_plan")
+    NC_MACHINE.require(nc, "plan")
     if not actions:
-        raise AuditRuleError(_("Plan at least one corrective action with an owner and a due date."))
+        raise CapaError(_("Plan at least one corrective action with an owner and a due date."))
     for fields in actions:
         _action_create(
             actor=actor,
@@ -309,7 +403,7 @@ def nc_plan(*, nc, actor, actions):
             nc_round=nc.round,
             **fields,
         )
-    _move(nc, "nc_plan", actor=actor, reason=_("Action plan agreed"))
+    NC_MACHINE.move(nc, "plan", actor=actor, reason=gettext_noop("Action plan agreed"))
     return nc
 
 
@@ -318,16 +412,21 @@ def nc_implement(*, nc, actor):
     """All corrective actions are done: wait, then verify their effectiveness."""
     nc = _lock_nc(nc.pk)
     _require_nc_worker(actor, nc, _("mark implemented"))
-    _require_transition(nc, "nc_implement")
-    pending = nc.actions.filter(nc_round=nc.round, status=Action.Status.OPEN).count()
+    NC_MACHINE.require(nc, "implement")
+    pending = nc.actions.filter(nc_round=nc.round, status=AS.OPEN).count()
     if pending:
-        raise AuditRuleError(
+        raise CapaError(
             _("%(count)d corrective actions are still open; complete them first.")
             % {"count": pending}
         )
-    nc.implemented_at = timezone.now()
-    nc.verification_due = timezone.localdate() + timedelta(days=verification_wait_days())
-    _move(nc, "nc_implement", actor=actor, reason=_("Corrective actions implemented"))
+    NC_MACHINE.move(
+        nc,
+        "implement",
+        actor=actor,
+        reason=gettext_noop("Corrective actions implemented"),
+        implemented_at=timezone.now(),
+        verification_due=timezone.localdate() + timedelta(days=verification_wait_days()),
+    )
     return nc
 
 
@@ -338,19 +437,20 @@ def nc_verify(*, nc, actor, effective, notes, today=None):
     Effective closes the nonconformity; ineffective reopens it for a new analysis and plan.
     """
     nc = _lock_nc(nc.pk)
-    require_quality_manager(
-        actor, nc.agency_id, _("verify the effectiveness of corrective actions")
+    _require(
+        is_quality_manager_of(actor, nc.agency_id),
+        _("Only a quality manager can %(what)s.")
+        % {"what": _("verify the effectiveness of corrective actions")},
     )
-    if actor.pk == nc.owner_id:
-        raise PermissionDenied(
-            _("You are responsible for %(ref)s; another quality manager must verify it.")
-            % {"ref": nc.reference}
-        )
-    name = "nc_verify_effective" if effective else "nc_verify_ineffective"
-    _require_transition(nc, name)
-    today = today or timezone.localdate()
-    if nc.verification_due and today < nc.verification_due:
-        raise AuditRuleError(
+    _require(
+        access.can_verify_nc(actor, nc),
+        _("You are responsible for %(ref)s; another quality manager must verify it.")
+        % {"ref": nc.reference},
+    )
+    name = "verify_effective" if effective else "verify_ineffective"
+    NC_MACHINE.require(nc, name)
+    if not nc.may_be_verified_on(today):
+        raise CapaError(
             _(
                 "Effectiveness can be verified from %(date)s, once the actions have had time to "
                 "work."
@@ -358,16 +458,32 @@ def nc_verify(*, nc, actor, effective, notes, today=None):
             % {"date": nc.verification_due.isoformat()}
         )
     if not (notes or "").strip():
-        raise AuditRuleError(_("Record the evidence of (in)effectiveness in the notes."))
-    nc.verified_by, nc.verified_at = actor, timezone.now()
-    nc.verification_notes = notes.strip()
+        raise CapaError(_("Record the evidence of (in)effectiveness in the notes."))
+    verified = {
+        "verified_by": actor,
+        "verified_at": timezone.now(),
+        "verification_notes": notes.strip(),
+    }
     if effective:
-        nc.closed_at = timezone.now()
-        _move(nc, name, actor=actor, reason=_("Verified effective; closed"))
+        NC_MACHINE.move(
+            nc,
+            name,
+            actor=actor,
+            reason=gettext_noop("Verified effective; closed"),
+            closed_at=timezone.now(),
+            **verified,
+        )
     else:
-        nc.round += 1
-        nc.implemented_at = nc.verification_due = None
-        _move(nc, name, actor=actor, reason=_("Verified ineffective; reopened"))
+        NC_MACHINE.move(
+            nc,
+            name,
+            actor=actor,
+            reason=gettext_noop("Verified ineffective; reopened"),
+            round=nc.round + 1,
+            implemented_at=None,
+            verification_due=None,
+            **verified,
+        )
         notify(
             recipient=nc.owner,
             key=f"audits:nc:{nc.pk}:reopened:{nc.round}",
@@ -386,12 +502,12 @@ def nc_verify(*, nc, actor, effective, notes, today=None):
 
 def _action_create(*, actor, agency_id, kind, title, owner, due_date, description="", **links):
     if not (title or "").strip():
-        raise AuditRuleError(_("Say what is to be done."))
+        raise CapaError(_("Say what is to be done."))
     if owner is None or due_date is None:
-        raise AuditRuleError(_("Every action needs an owner and a due date."))
+        raise CapaError(_("Every action needs an owner and a due date."))
     _same_agency([owner], agency_id, _("the owner of an action"))
     if due_date < timezone.localdate():
-        raise AuditRuleError(
+        raise CapaError(
             _("The due date %(date)s is in the past; choose a future date.")
             % {"date": due_date.isoformat()}
         )
@@ -405,7 +521,7 @@ def _action_create(*, actor, agency_id, kind, title, owner, due_date, descriptio
         created_by=actor,
         **links,
     )
-    _save(action, actor=actor, reason=_("Action created"))
+    save_with_history(action, actor=actor, reason=gettext_noop("Action created"))
     notify(
         recipient=owner,
         key=f"audits:action:{action.pk}:assigned",
@@ -437,45 +553,54 @@ def risk_action_create(*, risk, actor, title, owner, due_date, description=""):
 
 
 def _lock_action(action_id):
-    return Action.objects.select_for_update().select_related("owner").get(pk=action_id)
+    return Action.objects.select_for_update(of=("self",)).select_related("owner").get(pk=action_id)
 
 
 @transaction.atomic
 def action_complete(*, action, actor, note):
     """The owner (or a quality manager) reports the action done."""
     action = _lock_action(action.pk)
-    if not (actor.pk == action.owner_id or is_quality_manager_of(actor, action.agency_id)):
-        raise PermissionDenied(
-            _("Only %(owner)s or a quality manager can complete this action.")
-            % {"owner": action.owner.display_name}
-        )
-    if action.status != Action.Status.OPEN:
-        raise AuditRuleError(
-            _("This action is %(status)s already.")
-            % {"status": action.get_status_display().lower()}
-        )
+    _require(
+        access.can_complete_action(actor, action),
+        _("Only %(owner)s or a quality manager can complete this action.")
+        % {"owner": action.owner.display_name},
+    )
+    ACTION_MACHINE.require(action, "complete")
     if not (note or "").strip():
-        raise AuditRuleError(_("Say what was done, so it can be verified."))
-    action.status = Action.Status.DONE
-    action.completed_at = timezone.now()
-    action.completion_note = note.strip()
-    _save(action, actor=actor, reason=_("Action completed"))
-    return action
+        raise CapaError(_("Say what was done, so it can be verified."))
+    return ACTION_MACHINE.move(
+        action,
+        "complete",
+        actor=actor,
+        reason=gettext_noop("Action completed"),
+        completed_at=timezone.now(),
+        completion_note=note.strip(),
+    )
 
 
 @transaction.atomic
 def action_verify(*, action, actor, verification):
-    """A quality manager records the check that a completed action worked."""
+    """A quality manager records, once, the check that a completed action worked."""
     action = _lock_action(action.pk)
-    require_quality_manager(actor, action.agency_id, _("verify actions"))
-    if action.status != Action.Status.DONE:
-        raise AuditRuleError(_("Only completed actions can be verified."))
+    _require(
+        access.can_verify_action(actor, action),
+        _("Only a quality manager can %(what)s.") % {"what": _("verify actions")},
+    )
+    if not ACTION_MACHINE.state_allows(action, "verify"):
+        raise CapaError(_("Only completed actions can be verified."))
+    if not action.awaits_verification:
+        raise CapaError(_("This action has been verified already."))
     if not (verification or "").strip():
-        raise AuditRuleError(_("Record how you checked that the action worked."))
-    action.verification = verification.strip()
-    action.verified_by, action.verified_at = actor, timezone.now()
-    _save(action, actor=actor, reason=_("Action verified"))
-    return action
+        raise CapaError(_("Record how you checked that the action worked."))
+    return ACTION_MACHINE.move(
+        action,
+        "verify",
+        actor=actor,
+        reason=gettext_noop("Action verified"),
+        verification=verification.strip(),
+        verified_by=actor,
+        verified_at=timezone.now(),
+    )
 
 
 def overdue_reminder_key(action):
@@ -509,19 +634,21 @@ def remind_overdue_actions(*, today=None):
     for action in to_escalate.select_related("owner"):
         with transaction.atomic():  # claimed under a row lock, saved with history
             claimed = (
-                Action.objects.select_for_update().filter(pk=action.pk, escalated_at=None).first()
+                Action.objects.select_for_update(of=("self",))
+                .filter(pk=action.pk, escalated_at=None)
+                .first()
             )
             if claimed is None:
                 continue
             claimed.escalated_at = timezone.now()
-            claimed._change_reason = "escalated to quality managers"
-            claimed.save(update_fields=["escalated_at"])
-        if action.agency_id not in managers:
-            managers[action.agency_id] = list(
-                Person.objects.filter(agency_id=action.agency_id, is_active=True).with_role(
-                    "Quality manager"
-                )
+            save_with_history(
+                claimed,
+                actor=None,
+                reason=gettext_noop("Escalated to quality managers"),
+                update_fields=["escalated_at"],
             )
+        if action.agency_id not in managers:
+            managers[action.agency_id] = list(quality_managers_of(action.agency_id))
         for manager in managers[action.agency_id]:
             notify(
                 recipient=manager,

@@ -15,24 +15,15 @@ from django.utils.translation import gettext_lazy as _
 
 from qms_portal.audit_trail import ChainedHistoricalRecords
 from qms_portal.organisation.models import Agency
-
-from ..auditing.models import sees_whole_agency
+from qms_portal.visibility import AgencyScopedQuerySet
 
 # --- Management review ---------------------------------------------------------------------
 
 
-class ManagementReviewQuerySet(models.QuerySet):
-    def visible_to(self, person):
-        """Quality managers, auditors and administrators of the agency; the chair and attendees."""
-        if not person.is_authenticated or not person.is_active:
-            return self.none()
-        if person.is_superuser:
-            return self
-        if person.is_certifier or person.agency_id is None:
-            return self.none()
-        mine = self.filter(agency_id=person.agency_id)
-        if sees_whole_agency(person):
-            return mine
+class ManagementReviewQuerySet(AgencyScopedQuerySet):
+    """Quality managers, auditors and administrators of the agency; the chair and attendees."""
+
+    def visible_to_staff(self, mine, person):
         return mine.filter(Q(chair=person) | Q(attendees=person)).distinct()
 
 

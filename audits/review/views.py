@@ -1,15 +1,21 @@
 """Pages of management review: thin; each parses the request, calls a query or workflow, renders."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from qms_portal.errors import apply_rule, refused
+from qms_portal.organisation.roles import is_quality_manager_of
+
 from ..auditing import forms as auditing_forms
-from ..auditing.views import BAD_REQUEST, _agency_id, _call, _form_page, _refused
+from ..auditing.views import BAD_REQUEST, _agency_id, _form_page
 from ..capa import forms as capa_forms
 from . import access, forms, pdf, workflow
 from .models import ManagementReview
+
+SUBNAV = {"subnav": "audits/_subnav.html"}
 
 # --- Management review ---------------------------------------------------------------------
 
@@ -22,19 +28,20 @@ def review_list(request):
         "review/review_list.html",
         {
             "reviews": reviews,
-            "can_create": workflow.is_quality_manager_of(request.user, _agency_id(request)),
+            "can_create": is_quality_manager_of(request.user, _agency_id(request)),
         },
     )
 
 
 @login_required
 def review_create(request):
-    workflow.require_quality_manager(
-        request.user, _agency_id(request), _("prepare a management review")
-    )
+    if not is_quality_manager_of(request.user, _agency_id(request)):
+        raise PermissionDenied(
+            _("Only a quality manager can %(what)s.") % {"what": _("prepare a management review")}
+        )
     form = forms.ReviewForm(request.POST or None, agency_id=_agency_id(request))
     if request.method == "POST" and form.is_valid():
-        review = _call(
+        review = apply_rule(
             form, lambda: workflow.review_create(actor=request.user, **form.cleaned_data)
         )
         if review:
@@ -82,13 +89,15 @@ def review_detail(request, pk):
             ),
         }
         step = next((k for k in chosen if k in request.POST), None)
+        back = review.get_absolute_url()
         if step is None:
-            return _refused(request, _("Choose what to do."), review.get_absolute_url())
+            return refused(request, _("Choose what to do."), back=back, context=SUBNAV)
         form, call = chosen[step]
-        if form.is_valid() and _call(form, call):
+        if form.is_valid() and apply_rule(form, call):
             return redirect(review)
         if step == "refresh":
-            return _refused(request, " ".join(form.non_field_errors()), review.get_absolute_url())
+            message = " ".join(form.non_field_errors())
+            return refused(request, message, back=back, context=SUBNAV)
     forms_with_errors = [
         f for f in (minutes_form, action_form, sign_form) if f.is_bound and f.errors
     ]
@@ -98,12 +107,8 @@ def review_detail(request, pk):
         "attendees": review.attendees.all(),
         "actions": review.actions.select_related("owner"),
         "signatures": review.signatures.all(),
-        "can_edit": review.status == ManagementReview.Status.DRAFT
-        and (
-            request.user.pk == review.chair_id
-            or workflow.is_quality_manager_of(request.user, review.agency_id)
-        ),
-        "is_chair": request.user.pk == review.chair_id,
+        "steps": workflow.available_steps(review, request.user),
+        "history": review.history.select_related("history_user")[:12],
         "minutes_form": minutes_form
         if "minutes" in request.POST
         else forms.MinutesForm(

@@ -1,7 +1,8 @@
 """Every change to a management review (ISO 9001 9.3): draft ──sign (chair)──► signed.
 
-Each function locks the rows it changes, checks who may act, records history with a reason and
-raises :class:`AuditRuleError` with a message the person can act on. Decisions become actions
+The steps are declared once (``REVIEW_MACHINE``) with the predicates of ``access.py``; the page
+offers ``available_steps``. Each function locks the row it changes, checks who may act, records
+history with a stable reason and raises :class:`ReviewError` with a message the person can act on. Decisions become actions
 (``capa``); the chair's signature is a report signature (``auditing``).
 """
 
@@ -9,45 +10,75 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from qms_portal.organisation.roles import is_quality_manager_of
+from qms_portal.organisation.signing import confirm_signature_password
+from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
 from ..auditing.models import ReportSignature
-from ..auditing.workflow import (
-    AuditRuleError,
-    _check_dates,
-    _check_password,
-    _record_signature,
-    _refuse_unless_in,
-    _same_agency,
-    _save,
-    is_quality_manager_of,
-    require_quality_manager,
-)
+from ..auditing.workflow import _record_signature, _same_agency
 from ..capa.models import Action
-from ..capa.workflow import _action_create
+from ..capa.workflow import CapaError, _action_create
+from . import access
 from . import inputs as review_inputs
 from .models import ManagementReview
 
 RS = ManagementReview.Status
 
-#: Allowed transitions: name → (from states, to state).
-TRANSITIONS = {
-    "review_sign": ((RS.DRAFT,), RS.SIGNED),
-}
 
-# Lazy: a module-level gettext would freeze the language of whoever imported the module first.
-_ACTION_NAMES = {
-    "review_sign": gettext_lazy("signed"),
-}
+class ReviewError(CapaError):
+    """A rule of management review was broken; the message says what to do (400, as before)."""
 
 
-def _require_transition(obj, name):
-    _refuse_unless_in(obj, TRANSITIONS[name][0], _ACTION_NAMES[name])
+#: The review's steps; the draft's editing steps keep the state, signing makes the minutes final.
+REVIEW_MACHINE = StateMachine(
+    Transition(
+        "refresh",
+        sources=[RS.DRAFT],
+        target=None,
+        label=gettext_lazy("gathered again"),
+        allowed=access.can_edit_review,
+    ),
+    Transition(
+        "minutes",
+        sources=[RS.DRAFT],
+        target=None,
+        label=gettext_lazy("edited"),
+        allowed=access.can_edit_review,
+    ),
+    Transition(
+        "action",
+        sources=[RS.DRAFT],
+        target=None,
+        label=gettext_lazy("given an action"),
+        allowed=access.can_edit_review,
+    ),
+    Transition(
+        "sign",
+        sources=[RS.DRAFT],
+        target=RS.SIGNED,
+        label=gettext_lazy("signed"),
+        allowed=access.is_chair,
+    ),
+    model=ManagementReview,
+    tones={RS.SIGNED: Tone.OK},
+    describe=str,
+    error=ReviewError,
+)
 
 
-def _move(obj, name, *, actor, reason):
-    obj.status = TRANSITIONS[name][1]
-    _save(obj, actor=actor, reason=reason)
+def available_steps(review, person):
+    """The steps of the review page this person may take now."""
+    return REVIEW_MACHINE.available(review, person)
+
+
+def _check_period(start, end):
+    if start and end and end < start:
+        raise ReviewError(
+            _("The %(what)s end (%(end)s) is before its start (%(start)s); correct the dates.")
+            % {"what": _("review period"), "start": start.isoformat(), "end": end.isoformat()}
+        )
 
 
 # --- Management review ---------------------------------------------------------------------
@@ -56,8 +87,11 @@ def _move(obj, name, *, actor, reason):
 @transaction.atomic
 def review_create(*, actor, title, period_start, period_end, meeting_date, chair, attendees=()):
     """Prepare a management review; its inputs are gathered from the period's data at once."""
-    require_quality_manager(actor, actor.agency_id, _("prepare a management review"))
-    _check_dates(period_start, period_end, _("review period"))
+    if not is_quality_manager_of(actor, actor.agency_id):
+        raise PermissionDenied(
+            _("Only a quality manager can %(what)s.") % {"what": _("prepare a management review")}
+        )
+    _check_period(period_start, period_end)
     attendees = list(attendees)
     _same_agency([chair, *attendees], actor.agency_id, _("at the review"))
     review = ManagementReview(
@@ -68,7 +102,7 @@ def review_create(*, actor, title, period_start, period_end, meeting_date, chair
         meeting_date=meeting_date,
         chair=chair,
     )
-    _save(review, actor=actor, reason=_("Management review prepared"))
+    save_with_history(review, actor=actor, reason=gettext_noop("Management review prepared"))
     review.attendees.set(attendees)
     _gather(review, actor=actor)
     return review
@@ -79,24 +113,31 @@ def _gather(review, *, actor):
         review.agency, review.period_start, review.period_end, exclude_review=review
     )
     review.inputs_gathered_at = timezone.now()
-    _save(review, actor=actor, reason=_("Inputs gathered from the period's data"))
+    save_with_history(
+        review, actor=actor, reason=gettext_noop("Inputs gathered from the period's data")
+    )
 
 
 def _lock_review(review_id):
-    return ManagementReview.objects.select_for_update().select_related("agency").get(pk=review_id)
+    return (
+        ManagementReview.objects.select_for_update(of=("self",))
+        .select_related("agency")
+        .get(pk=review_id)
+    )
 
 
-def _require_review_draft(review, actor):
-    if not (actor.pk == review.chair_id or is_quality_manager_of(actor, review.agency_id)):
+def _require_review_draft(review, actor, step):
+    """The draft's editing steps: the chair or a quality manager, while the minutes are unsigned."""
+    if not access.can_edit_review(actor, review):
         raise PermissionDenied(_("Only the chair or a quality manager can change the review."))
-    if review.status != RS.DRAFT:
-        raise AuditRuleError(_("The minutes are signed; they can no longer change."))
+    if not REVIEW_MACHINE.state_allows(review, step):
+        raise ReviewError(_("The minutes are signed; they can no longer change."))
 
 
 @transaction.atomic
 def review_refresh_inputs(*, review, actor):
     review = _lock_review(review.pk)
-    _require_review_draft(review, actor)
+    _require_review_draft(review, actor, "refresh")
     _gather(review, actor=actor)
     return review
 
@@ -105,17 +146,21 @@ def review_refresh_inputs(*, review, actor):
 def review_record(*, review, actor, discussion, decisions):
     """The chair records the discussion and the decisions (ISO 9001 9.3.3)."""
     review = _lock_review(review.pk)
-    _require_review_draft(review, actor)
-    review.discussion = (discussion or "").strip()
-    review.decisions = (decisions or "").strip()
-    _save(review, actor=actor, reason=_("Minutes edited"))
-    return review
+    _require_review_draft(review, actor, "minutes")
+    return REVIEW_MACHINE.move(
+        review,
+        "minutes",
+        actor=actor,
+        reason=gettext_noop("Minutes edited"),
+        discussion=(discussion or "").strip(),
+        decisions=(decisions or "").strip(),
+    )
 
 
 @transaction.atomic
 def review_add_action(*, review, actor, title, owner, due_date, description=""):
     review = _lock_review(review.pk)
-    _require_review_draft(review, actor)
+    _require_review_draft(review, actor, "action")
     return _action_create(
         actor=actor,
         agency_id=review.agency_id,
@@ -131,15 +176,22 @@ def review_add_action(*, review, actor, title, owner, due_date, description=""):
 @transaction.atomic
 def review_sign(*, review, signer, password):
     """The chair signs the minutes; they are then final."""
-    _check_password(signer, password)
+    confirm_signature_password(
+        signer,
+        password,
+        error=ReviewError,
+        wrong_password_message=_("The password is not correct; nothing was signed."),
+    )
     review = _lock_review(review.pk)
-    if signer.pk != review.chair_id:
+    if not access.is_chair(signer, review):
         raise PermissionDenied(_("Only the chair of the review signs the minutes."))
-    _require_transition(review, "review_sign")
+    REVIEW_MACHINE.require(review, "sign")
     if not review.decisions.strip():
-        raise AuditRuleError(_("Record the decisions before signing the minutes."))
+        raise ReviewError(_("Record the decisions before signing the minutes."))
     signature = _record_signature(
         signer=signer, meaning=ReportSignature.Meaning.CHAIR, review=review
     )
-    _move(review, "review_sign", actor=signer, reason=_("Minutes signed by the chair"))
+    REVIEW_MACHINE.move(
+        review, "sign", actor=signer, reason=gettext_noop("Minutes signed by the chair")
+    )
     return signature

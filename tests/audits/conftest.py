@@ -109,3 +109,47 @@ def nc_to_implemented(nc, owner, colleague):
     for action in nc.actions.all():
         capa_workflow.action_complete(action=action, actor=colleague, note="Checklist updated.")
     return capa_workflow.nc_implement(nc=nc, actor=owner)
+
+
+# --- Page steps (capa and review page-steps tests) -----------------------------------------
+
+
+def shown_steps(html):
+    """The ``data-step`` names of the forms and buttons on a page."""
+    import re
+
+    return set(re.findall(r'data-step="([a-z_]+)"', html))
+
+
+def assert_page_offers(client, person, url, expected, available):
+    """The person's page shows exactly ``expected`` steps (``None``: the page is a 404), and they
+    are what ``available()`` (the workflow's ``available_steps``) says."""
+    client.force_login(person)
+    response = client.get(url)
+    if expected is None:
+        assert response.status_code == 404
+        return
+    assert response.status_code == 200
+    shown = shown_steps(response.content.decode())
+    assert shown == set(available()), "the page and available_steps disagree"
+    assert shown == expected
+
+
+def assert_refused_unchanged(post, steps, snapshot):
+    """Posting each step not offered is refused (4xx) and changes nothing ``snapshot`` sees."""
+    for step in sorted(steps):
+        before = snapshot()
+        response = post(step)
+        assert 400 <= response.status_code < 500, (step, response.status_code)
+        assert snapshot() == before, f"{step} changed the record"
+
+
+def assert_accepted(post, steps):
+    """Posting each offered step (valid data) is accepted; each is rolled back afterwards."""
+    from django.db import transaction
+
+    for step in sorted(steps):
+        savepoint = transaction.savepoint()
+        response = post(step)
+        assert response.status_code == 302, (step, response.status_code)
+        transaction.savepoint_rollback(savepoint)
