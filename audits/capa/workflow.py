@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from qms_portal import sequences
-from qms_portal.errors import RuleError
 from qms_portal.organisation.notifications import notify
 from qms_portal.organisation.roles import heads_of, is_quality_manager_of, quality_managers_of
 from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
@@ -39,11 +38,9 @@ NS = Nonconformity.Status
 AS = Action.Status
 
 
-class CapaError(AuditRuleError, RuleError):
+class CapaError(AuditRuleError):
     """A rule of corrective action was broken; the message says what to do (a 400 page, as
-    before). ``RuleError`` is named too until ``AuditRuleError`` subclasses it on every branch."""
-
-    status_code = 400
+    before: ``AuditRuleError`` is the audits domains' ``RuleError``)."""
 
 
 #: The nonconformity's steps (ISO 9001 10.2); names are the step pages' slugs.

@@ -17,9 +17,9 @@ from qms_portal.organisation.signing import confirm_signature_password
 from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
 from ..auditing.models import ReportSignature
-from ..auditing.workflow import _record_signature, _same_agency
+from ..auditing.workflow import AuditRuleError, _record_signature, _same_agency
 from ..capa.models import Action
-from ..capa.workflow import CapaError, _action_create
+from ..capa.workflow import _action_create
 from . import access
 from . import inputs as review_inputs
 from .models import ManagementReview
@@ -27,7 +27,7 @@ from .models import ManagementReview
 RS = ManagementReview.Status
 
 
-class ReviewError(CapaError):
+class ReviewError(AuditRuleError):
     """A rule of management review was broken; the message says what to do (400, as before)."""
 
 
