@@ -98,7 +98,7 @@ def pack_build(request, pk):
     try:
         workflow.pack_rebuild(pack=pack, actor=request.user)
     except workflow.PackRuleError as error:
-        messages.error(request, str(error))
+        return _refused(request, error, pack)
     return redirect(pack)
 
 
@@ -111,7 +111,7 @@ def pack_share(request, pk):
         try:
             workflow.pack_share(pack=pack, actor=request.user, **form.cleaned_data)
         except workflow.PackRuleError as error:
-            messages.error(request, str(error))
+            return _refused(request, error, pack)
         else:
             messages.success(request, _("Shared."))
             return redirect(pack)
@@ -139,13 +139,7 @@ def pack_download(request, pk):
     elif not path.exists() or sha256_of_file(path) != pack.zip_sha256:
         problem = _("The stored pack does not match its recorded hash; rebuild it.")
     if problem:
-        return refused(
-            request,
-            problem,
-            back=pack.get_absolute_url(),
-            template="audits/refused.html",
-            status=CONFLICT,
-        )
+        return _refused(request, problem, pack)
     workflow.record_download(
         pack=pack,
         person=request.user,
@@ -158,3 +152,14 @@ def pack_download(request, pk):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _refused(request, error, pack):
+    """The refusal page (409): what was not done and why, with the way back to the pack."""
+    return refused(
+        request,
+        error,
+        back=pack.get_absolute_url(),
+        template="audits/refused.html",
+        status=CONFLICT,
+    )
