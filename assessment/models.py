@@ -6,8 +6,6 @@ signs, and red indicators become improvement actions. State changes live in
 ``workflow.py``. Tables keep the names they had in the ``audits`` app (``Meta.db_table``).
 """
 
-import hashlib
-
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -19,6 +17,8 @@ from documents.models import Document
 from processes.models import Measurement
 from qms_portal.audit_trail import ChainedHistoricalRecords, TableNamedHistoricalRecords
 from qms_portal.organisation.models import Agency, Department
+from qms_portal.signatures import SignatureBase, digest_of
+from qms_portal.visibility import AgencyScopedQuerySet
 
 
 def _in_reader_language(zh, en):
@@ -55,16 +55,9 @@ class DataSource(models.TextChoices):
     ACTIONS_OVERDUE = "actions_overdue", _("Actions overdue (count)")
 
 
-class _AgencyQuerySet(models.QuerySet):
-    def visible_to(self, person):
-        """The agency's own people (not external certifiers) see its self-assessment."""
-        if not person.is_authenticated or not person.is_active:
-            return self.none()
-        if person.is_superuser:
-            return self
-        if person.is_certifier or person.agency_id is None:
-            return self.none()
-        return self.filter(agency_id=person.agency_id)
+class _AgencyQuerySet(AgencyScopedQuerySet):
+    """The agency's own people (not external certifiers) see its self-assessment: the kernel's
+    preamble as it stands (a certifier sees none, staff the whole agency)."""
 
 
 class IndicatorQuerySet(_AgencyQuerySet):
@@ -208,6 +201,11 @@ class SelfAssessment(models.Model):
         return reverse("assessment:detail", args=[self.pk])
 
     @property
+    def accepts_levels(self):
+        """Levels are recorded (and results edited) while the assessment is a draft."""
+        return self.status == self.Status.DRAFT
+
+    @property
     def period(self):
         from datetime import date
 
@@ -220,7 +218,7 @@ class SelfAssessment(models.Model):
         )
         parts = [str(self.pk), str(self.agency_id), str(self.year), self.summary]
         parts += ["|".join(str(v) for v in row) for row in rows]
-        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+        return digest_of(parts)
 
 
 class AssessmentResult(models.Model):
@@ -313,7 +311,7 @@ class AssessmentResult(models.Model):
         return bool(self.proposed_level and self.level and self.level != self.proposed_level)
 
 
-class AssessmentSignature(models.Model):
+class AssessmentSignature(SignatureBase):
     """The approver's signature: password re-entered, printed name and meaning, bound to a hash."""
 
     class Meaning(models.TextChoices):
@@ -322,15 +320,11 @@ class AssessmentSignature(models.Model):
     assessment = models.ForeignKey(
         SelfAssessment, on_delete=models.PROTECT, related_name="signatures"
     )
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    printed_name = models.CharField(_("printed name"), max_length=200)
     meaning = models.CharField(_("meaning"), max_length=10, choices=Meaning.choices)
-    signed_at = models.DateTimeField(_("signed at"))
     fingerprint = models.CharField(max_length=64)
-    digest = models.CharField(max_length=64, unique=True)
     history = ChainedHistoricalRecords(table_name="audits_historicalassessmentsignature")
 
-    class Meta:
+    class Meta(SignatureBase.Meta):
         db_table = "audits_assessmentsignature"
         verbose_name = _("self-assessment signature")
         verbose_name_plural = _("self-assessment signatures")
@@ -341,24 +335,8 @@ class AssessmentSignature(models.Model):
             )
         ]
 
-    def __str__(self):
-        return f"{self.printed_name} — {self.get_meaning_display()}"
-
-    def compute_digest(self):
-        parts = [
-            self.fingerprint,
-            str(self.signer_id),
-            self.printed_name,
-            self.meaning,
-            self.signed_at.isoformat(),
-        ]
-        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-    def is_intact(self):
-        return (
-            self.fingerprint == self.assessment.fingerprint()
-            and self.digest == self.compute_digest()
-        )
+    def signed_fingerprint(self):
+        return self.assessment.fingerprint()
 
 
 class TransparencySettings(models.Model):

@@ -10,30 +10,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from audits.auditing.workflow import (
-    AuditRuleError,
-    is_quality_manager_of,
-    require_quality_manager,
-)
 from audits.capa.models import Nonconformity
 from documents.models import Document
 from processes.models import Measurement
+from qms_portal.errors import apply_rule, refused
 from qms_portal.organisation.models import Agency
+from qms_portal.organisation.roles import is_quality_manager_of
 from services.models import Service
 
 from . import access, forms, results, transparency, workflow
 from .models import Area, DataSource, Indicator, Level, SelfAssessment
 
 BAD_REQUEST = 400
-
-
-def _call(form, call):
-    """Run a workflow call; a broken rule becomes a form error. Returns the result or None."""
-    try:
-        return call()
-    except AuditRuleError as error:
-        form.add_error(None, str(error))
-        return None
+REFUSED = "assessment/refused.html"
 
 
 def _form_page(request, context, form):
@@ -64,14 +53,16 @@ def assessment_list(request):
 
 @login_required
 def assessment_create(request):
-    require_quality_manager(request.user, request.user.agency_id, _("start a self-assessment"))
+    access.require_quality_manager(
+        request.user, request.user.agency_id, _("start a self-assessment")
+    )
     form = forms.AssessmentCreateForm(
         request.POST or None,
         agency_id=request.user.agency_id,
         initial={"year": timezone.localdate().year - 1},
     )
     if request.method == "POST" and form.is_valid():
-        assessment = _call(
+        assessment = apply_rule(
             form,
             lambda: workflow.assessment_create(
                 actor=request.user, agency=request.user.agency, **form.cleaned_data
@@ -153,9 +144,7 @@ def assessment_detail(request, pk):
             "quadrant": results.quadrant_svg(rows, year=assessment.year),
             "figures": [(DataSource(k).label, v) for k, v in assessment.figures.items() if k],
             "signatures": list(assessment.signatures.all()),
-            "can_coordinate": workflow.can_coordinate(user, assessment),
-            "is_approver": user.pk == assessment.approver_id,
-            "is_qm": is_quality_manager_of(user, assessment.agency_id),
+            "steps": workflow.available_steps(assessment, user),
             "return_form": forms.ReturnForm(),
             "approve_form": forms.ApproveForm(),
             "raise_form": forms.RaiseActionsForm(),
@@ -190,7 +179,7 @@ def result_edit(request, pk):
         request.POST or None, initial=initial, person=request.user, assessment=assessment
     )
     if request.method == "POST" and form.is_valid():
-        saved = _call(
+        saved = apply_rule(
             form,
             lambda: workflow.result_record(result=result, actor=request.user, **form.cleaned_data),
         )
@@ -214,25 +203,14 @@ def result_edit(request, pk):
     )
 
 
+#: URL step → (what ``get_assessment_for`` checks, the form it posts, the workflow call).
 STEPS = {
-    "submit": ("coordinate", None),
-    "refresh": ("coordinate", None),
-    "return": ("return", forms.ReturnForm),
-    "approve": ("approve", forms.ApproveForm),
-    "actions": ("raise", forms.RaiseActionsForm),
+    "submit": ("coordinate", None, workflow.assessment_submit),
+    "refresh": ("coordinate", None, workflow.assessment_refresh),
+    "return": ("return", forms.ReturnForm, workflow.assessment_return),
+    "approve": ("approve", forms.ApproveForm, workflow.assessment_approve),
+    "actions": ("raise", forms.RaiseActionsForm, workflow.assessment_raise_actions),
 }
-
-
-def _run_step(step, assessment, user, data):
-    if step == "submit":
-        return workflow.assessment_submit(assessment=assessment, actor=user)
-    if step == "refresh":
-        return workflow.assessment_refresh(assessment=assessment, actor=user)
-    if step == "return":
-        return workflow.assessment_return(assessment=assessment, actor=user, **data)
-    if step == "approve":
-        return workflow.assessment_approve(assessment=assessment, signer=user, **data)
-    return workflow.assessment_raise_actions(assessment=assessment, actor=user, **data)
 
 
 @login_required
@@ -240,27 +218,20 @@ def _run_step(step, assessment, user, data):
 def assessment_step(request, pk, step):
     if step not in STEPS:
         raise Http404(_("No such step."))
-    to, form_class = STEPS[step]
+    to, form_class, call = STEPS[step]
     assessment = access.get_assessment_for(request.user, pk, to=to)
     form = form_class(request.POST) if form_class else None
+    back = assessment.get_absolute_url()
     if form is not None and not form.is_valid():
         message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _refused(request, message, assessment.get_absolute_url())
+        return refused(request, message, back=back, template=REFUSED, status=BAD_REQUEST)
+    person = {"signer" if step == "approve" else "actor": request.user}
     try:
-        _run_step(step, assessment, request.user, form.cleaned_data if form else {})
-    except AuditRuleError as error:
-        return _refused(request, str(error), assessment.get_absolute_url())
+        call(assessment=assessment, **person, **(form.cleaned_data if form else {}))
+    except workflow.AssessmentRuleError as error:
+        return refused(request, error, back=back, template=REFUSED)
     messages.success(request, _("Done."))
     return redirect(assessment)
-
-
-def _refused(request, message, back):
-    return render(
-        request,
-        "assessment/refused.html",
-        {"message": message, "back": back},
-        status=BAD_REQUEST,
-    )
 
 
 @login_required
@@ -300,7 +271,7 @@ def indicator_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         departments = list(data.pop("departments"))
-        saved = _call(
+        saved = apply_rule(
             form,
             lambda: workflow.indicator_update(
                 indicator=indicator, actor=request.user, departments=departments, **data
@@ -314,7 +285,9 @@ def indicator_edit(request, pk):
 
 @login_required
 def publication(request):
-    require_quality_manager(request.user, request.user.agency_id, _("change the public page"))
+    access.require_quality_manager(
+        request.user, request.user.agency_id, _("change the public page")
+    )
     agency = request.user.agency
     page = getattr(agency, "transparency", None) if agency else None
     form = forms.TransparencyForm(
@@ -326,7 +299,7 @@ def publication(request):
         },
     )
     if request.method == "POST" and form.is_valid():
-        saved = _call(
+        saved = apply_rule(
             form,
             lambda: workflow.transparency_update(
                 agency=agency, actor=request.user, **form.cleaned_data

@@ -7,8 +7,8 @@ Self-assessment (ISO 18091 style diagnostic)::
       └──────return (reason)┘
 
 Each function locks the rows it changes (``select_for_update`` inside ``transaction.atomic``),
-checks who may act, records history with a reason and raises :class:`AuditRuleError` with a
-message the person can act on. The public page's cache is cleared after commit.
+checks who may act, records history with a stable reason and raises
+:class:`AssessmentRuleError` with a message the person can act on. The public page's cache is cleared after commit.
 """
 
 from datetime import timedelta
@@ -17,14 +17,18 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from audits.auditing.workflow import AuditRuleError, is_quality_manager_of, require_quality_manager
 from audits.capa.models import Action
 from audits.capa.workflow import _action_create
+from qms_portal.errors import RuleError
+from qms_portal.history_reasons import reason as history_reason
 from qms_portal.organisation.models import Membership
-from qms_portal.organisation.signing import confirm_signature_password
+from qms_portal.signatures import record_signature
+from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
-from . import proposals, transparency
+from . import access, proposals, transparency
+from .access import can_assess, can_coordinate, require_quality_manager  # noqa: F401
 from .catalogue import load_catalogue
 from .models import (
     AssessmentResult,
@@ -37,62 +41,98 @@ from .models import (
 
 ST = SelfAssessment.Status
 
-#: Allowed transitions: name → (from states, to state).
-TRANSITIONS = {
-    "assessment_submit": ((ST.DRAFT,), ST.UNDER_REVIEW),
-    "assessment_return": ((ST.UNDER_REVIEW,), ST.DRAFT),
-    "assessment_approve": ((ST.UNDER_REVIEW,), ST.APPROVED),
-}
+
+class AssessmentRuleError(RuleError):
+    """A change to a self-assessment that breaks a rule (the refusal pages answer 400)."""
+
+    status_code = 400
+
+
+def _describe(assessment):
+    return _("The %(year)s self-assessment") % {"year": assessment.year}
+
+
+#: The assessment's steps; ``refresh`` and ``raise_actions`` keep the state.
+MACHINE = StateMachine(
+    Transition(
+        "refresh",
+        sources=[ST.DRAFT],
+        target=None,
+        label=gettext_lazy("refreshed with portal figures"),
+        allowed=access.can_coordinate,
+        refusal=gettext_lazy("Only the coordinator or a quality manager can do this."),
+    ),
+    Transition(
+        "submit",
+        sources=[ST.DRAFT],
+        target=ST.UNDER_REVIEW,
+        label=gettext_lazy("submitted for approval"),
+        allowed=access.can_coordinate,
+        refusal=gettext_lazy("Only the coordinator or a quality manager can submit."),
+    ),
+    Transition(
+        "approve",
+        sources=[ST.UNDER_REVIEW],
+        target=ST.APPROVED,
+        label=gettext_lazy("approved"),
+        allowed=access.can_approve,
+        refusal=gettext_lazy("Only the named approver signs the self-assessment."),
+    ),
+    Transition(
+        "return",
+        sources=[ST.UNDER_REVIEW],
+        target=ST.DRAFT,
+        label=gettext_lazy("returned to draft"),
+        allowed=access.can_return,
+        refusal=gettext_lazy("Only the approver or a quality manager can return it."),
+    ),
+    Transition(
+        "raise_actions",
+        sources=[ST.APPROVED],
+        target=None,
+        label=gettext_lazy("given improvement actions"),
+        allowed=access.can_raise_actions,
+    ),
+    model=SelfAssessment,
+    tones={ST.UNDER_REVIEW: Tone.WARN, ST.APPROVED: Tone.OK},
+    describe=_describe,
+    error=AssessmentRuleError,
+)
+
+# History reasons: stable English, translated when shown (``|history_reason``).
+INDICATOR_EDITED = gettext_noop("Indicator edited")
+PAGE_CHANGED = gettext_noop("Public page settings changed")
+STARTED = gettext_noop("Self-assessment started")
+INDICATOR_ADDED = gettext_noop("Indicator added to the assessment")
+REFRESHED = gettext_noop("Portal figures refreshed")
+PROPOSAL_REFRESHED = gettext_noop("Proposal refreshed")
+LEVEL_OVERRIDDEN = gettext_noop("Level overridden")
+LEVEL_RECORDED = gettext_noop("Level recorded")
+SUBMITTED = gettext_noop("Submitted for approval")
+RETURNED = gettext_noop("Returned")
+SIGNED = gettext_noop("Self-assessment approved")
+APPROVED = gettext_noop("Approved and signed")
+ACTION_RAISED = gettext_noop("Improvement action raised")
 
 #: Days given to the owner of an improvement action raised from a red indicator.
 IMPROVEMENT_DAYS = 90
 
 
-def _save(instance, *, actor, reason):
-    instance._history_user = actor
-    instance._change_reason = reason
-    instance.save()
-
-
-def _require(assessment, name):
-    allowed_from, _target = TRANSITIONS[name]
-    if assessment.status not in allowed_from:
-        raise AuditRuleError(
-            _("The %(year)s self-assessment is %(status)s; that step is not possible now.")
-            % {"year": assessment.year, "status": assessment.get_status_display().lower()}
-        )
-
-
-def _move(assessment, name, *, actor, reason):
-    assessment.status = TRANSITIONS[name][1]
-    _save(assessment, actor=actor, reason=reason)
+def available_steps(assessment, person):
+    """The steps ``person`` may take on the assessment page now (``raise_actions`` only while a
+    red indicator)."""
+    steps = MACHINE.available(assessment, person)
+    if "raise_actions" in steps and not assessment.results.filter(level=Level.RED).exists():
+        steps.remove("raise_actions")
+    return steps
 
 
 def _lock(assessment_id):
-    return SelfAssessment.objects.select_for_update().get(pk=assessment_id)
+    return SelfAssessment.objects.select_for_update(of=("self",)).get(pk=assessment_id)
 
 
 def _clear_public_cache(agency_id):
     transaction.on_commit(lambda: transparency.invalidate(agency_id))
-
-
-# --- Who may act ---------------------------------------------------------------------------
-
-
-def can_assess(person, result):
-    """Quality managers, and people of a department responsible for the indicator."""
-    if is_quality_manager_of(person, result.assessment.agency_id):
-        return True
-    if person.agency_id != result.assessment.agency_id:
-        return False
-    responsible = result.indicator.departments.values_list("pk", flat=True)
-    return bool(set(responsible) & set(person.department_ids))
-
-
-def can_coordinate(person, assessment):
-    return person.pk == assessment.coordinator_id or is_quality_manager_of(
-        person, assessment.agency_id
-    )
 
 
 # --- Catalogue and publication -------------------------------------------------------------
@@ -101,15 +141,15 @@ def can_coordinate(person, assessment):
 @transaction.atomic
 def indicator_update(*, indicator, actor, departments, **fields):
     """A quality manager edits an indicator: names, descriptions, departments, thresholds."""
-    indicator = Indicator.objects.select_for_update().get(pk=indicator.pk)
+    indicator = Indicator.objects.select_for_update(of=("self",)).get(pk=indicator.pk)
     require_quality_manager(actor, indicator.agency_id, _("edit the indicator catalogue"))
     if any(d.agency_id != indicator.agency_id for d in departments):
-        raise AuditRuleError(_("Choose departments of your own agency."))
+        raise AssessmentRuleError(_("Choose departments of your own agency."))
     for name, value in fields.items():
         setattr(indicator, name, value)
     if indicator.data_source and None in (indicator.green_threshold, indicator.red_threshold):
-        raise AuditRuleError(_("An indicator with portal data needs both thresholds."))
-    _save(indicator, actor=actor, reason=_("Indicator edited"))
+        raise AssessmentRuleError(_("An indicator with portal data needs both thresholds."))
+    save_with_history(indicator, actor=actor, reason=INDICATOR_EDITED)
     indicator.departments.set(departments)
     return indicator
 
@@ -118,11 +158,13 @@ def indicator_update(*, indicator, actor, departments, **fields):
 def transparency_update(*, agency, actor, publish_self_assessment, statement_zh, statement_en):
     """A quality manager decides what the public page shows beyond what is public already."""
     require_quality_manager(actor, agency.pk, _("change the public page"))
-    page, _created = TransparencySettings.objects.select_for_update().get_or_create(agency=agency)
+    page, _created = TransparencySettings.objects.select_for_update(of=("self",)).get_or_create(
+        agency=agency
+    )
     page.publish_self_assessment = bool(publish_self_assessment)
     page.policy_statement_zh = (statement_zh or "").strip()
     page.policy_statement_en = (statement_en or "").strip()
-    _save(page, actor=actor, reason=_("Public page settings changed"))
+    save_with_history(page, actor=actor, reason=PAGE_CHANGED)
     _clear_public_cache(agency.pk)
     return page
 
@@ -142,11 +184,11 @@ def assessment_create(*, actor, agency, year, approver):
     """Start the year's self-assessment: one result per active indicator, with proposals."""
     require_quality_manager(actor, agency.pk, _("start a self-assessment"))
     if approver.agency_id != agency.pk or not approver.is_active:
-        raise AuditRuleError(_("Choose an approver of your own agency."))
+        raise AssessmentRuleError(_("Choose an approver of your own agency."))
     if not 2000 <= int(year) <= timezone.localdate().year + 1:
-        raise AuditRuleError(_("Choose a year between 2000 and next year."))
+        raise AssessmentRuleError(_("Choose a year between 2000 and next year."))
     if SelfAssessment.objects.filter(agency=agency, year=year).exists():
-        raise AuditRuleError(
+        raise AssessmentRuleError(
             _("The %(year)s self-assessment exists already; open it instead.") % {"year": year}
         )
     if not Indicator.objects.filter(agency=agency).exists():
@@ -161,16 +203,16 @@ def assessment_create(*, actor, agency, year, approver):
     )
     try:
         with transaction.atomic():
-            _save(assessment, actor=actor, reason=_("Self-assessment started"))
+            save_with_history(assessment, actor=actor, reason=STARTED)
     except IntegrityError as error:
-        raise AuditRuleError(
+        raise AssessmentRuleError(
             _("The %(year)s self-assessment exists already.") % {"year": year}
         ) from error
     indicators = Indicator.objects.filter(agency=agency).active().order_by("position", "code")
     results = [AssessmentResult(assessment=assessment, indicator=i) for i in indicators]
     _proposals_into(assessment, results)
     for result in results:
-        _save(result, actor=actor, reason=_("Indicator added to the assessment"))
+        save_with_history(result, actor=actor, reason=INDICATOR_ADDED)
     return assessment
 
 
@@ -178,17 +220,19 @@ def assessment_create(*, actor, agency, year, approver):
 def assessment_refresh(*, assessment, actor):
     """Read the portal figures again and update the proposals (levels already set stay)."""
     assessment = _lock(assessment.pk)
-    if not can_coordinate(actor, assessment):
-        raise PermissionDenied(_("Only the coordinator or a quality manager can do this."))
-    if assessment.status != ST.DRAFT:
-        raise AuditRuleError(_("Figures are refreshed while the assessment is a draft."))
-    assessment.figures = proposals.gather_figures(assessment.agency, assessment.year)
-    assessment.figures_at = timezone.now()
-    _save(assessment, actor=actor, reason=_("Portal figures refreshed"))
+    MACHINE.require(assessment, "refresh", actor)
+    MACHINE.move(
+        assessment,
+        "refresh",
+        actor=actor,
+        reason=REFRESHED,
+        figures=proposals.gather_figures(assessment.agency, assessment.year),
+        figures_at=timezone.now(),
+    )
     results = list(assessment.results.select_related("indicator"))
     _proposals_into(assessment, results)
     for result in results:
-        _save(result, actor=actor, reason=_("Proposal refreshed"))
+        save_with_history(result, actor=actor, reason=PROPOSAL_REFRESHED)
     return assessment
 
 
@@ -200,7 +244,7 @@ def _check_evidence(agency_id, documents, measurements, findings, services):
         + [s for s in services if s.agency_id != agency_id]
     )
     if wrong:
-        raise AuditRuleError(_("Evidence must be records of your own agency."))
+        raise AssessmentRuleError(_("Evidence must be records of your own agency."))
 
 
 @transaction.atomic
@@ -220,7 +264,9 @@ def result_record(
     reason of its own."""
     assessment = _lock(result.assessment_id)
     result = (
-        AssessmentResult.objects.select_for_update().select_related("indicator").get(pk=result.pk)
+        AssessmentResult.objects.select_for_update(of=("self",))
+        .select_related("indicator")
+        .get(pk=result.pk)
     )
     result.assessment = assessment
     if not can_assess(actor, result):
@@ -228,15 +274,15 @@ def result_record(
             _("Only a quality manager or a responsible department can assess %(code)s.")
             % {"code": result.indicator.code}
         )
-    if assessment.status != ST.DRAFT:
-        raise AuditRuleError(_("Levels are recorded while the assessment is a draft."))
+    if not assessment.accepts_levels:
+        raise AssessmentRuleError(_("Levels are recorded while the assessment is a draft."))
     if level not in Level.values:
-        raise AuditRuleError(_("Choose a level: red, yellow or green."))
+        raise AssessmentRuleError(_("Choose a level: red, yellow or green."))
     reasons, override_reason = (reasons or "").strip(), (override_reason or "").strip()
     if not reasons:
-        raise AuditRuleError(_("Give the reasons for the level, so a reader can check it."))
+        raise AssessmentRuleError(_("Give the reasons for the level, so a reader can check it."))
     if result.proposed_level and level != result.proposed_level and not override_reason:
-        raise AuditRuleError(
+        raise AssessmentRuleError(
             _("The portal figures propose %(proposed)s; say why you chose %(level)s instead.")
             % {
                 "proposed": Level(result.proposed_level).label,
@@ -247,8 +293,8 @@ def result_record(
     result.level, result.reasons = level, reasons
     result.override_reason = override_reason if level != result.proposed_level else ""
     result.assessor, result.assessed_at = actor, timezone.now()
-    reason = _("Level overridden") if result.is_override else _("Level recorded")
-    _save(result, actor=actor, reason=reason)
+    reason = LEVEL_OVERRIDDEN if result.is_override else LEVEL_RECORDED
+    save_with_history(result, actor=actor, reason=reason)
     result.evidence_documents.set(documents)
     result.evidence_measurements.set(measurements)
     result.evidence_findings.set(findings)
@@ -260,18 +306,16 @@ def result_record(
 def assessment_submit(*, assessment, actor):
     """The coordinator sends the completed assessment to the approver."""
     assessment = _lock(assessment.pk)
-    if not can_coordinate(actor, assessment):
-        raise PermissionDenied(_("Only the coordinator or a quality manager can submit."))
-    _require(assessment, "assessment_submit")
+    MACHINE.require(assessment, "submit", actor)
     missing = list(
         assessment.results.filter(level="").values_list("indicator__code", flat=True)[:10]
     )
     if missing:
-        raise AuditRuleError(
+        raise AssessmentRuleError(
             _("Assess every indicator before submitting; still open: %(codes)s.")
             % {"codes": ", ".join(missing)}
         )
-    _move(assessment, "assessment_submit", actor=actor, reason=_("Submitted for approval"))
+    MACHINE.move(assessment, "submit", actor=actor, reason=SUBMITTED)
     from qms_portal.organisation.notifications import notify
 
     notify(
@@ -288,52 +332,34 @@ def assessment_submit(*, assessment, actor):
 def assessment_return(*, assessment, actor, reason):
     """The approver (or a quality manager) sends it back to draft, saying why."""
     assessment = _lock(assessment.pk)
-    if not (
-        actor.pk == assessment.approver_id or is_quality_manager_of(actor, assessment.agency_id)
-    ):
-        raise PermissionDenied(_("Only the approver or a quality manager can return it."))
-    _require(assessment, "assessment_return")
+    MACHINE.require(assessment, "return", actor)
     reason = (reason or "").strip()
     if not reason:
-        raise AuditRuleError(_("Say what must change before it can be approved."))
-    _move(
-        assessment,
-        "assessment_return",
-        actor=actor,
-        reason=_("Returned: %(reason)s") % {"reason": reason[:200]},
-    )
+        raise AssessmentRuleError(_("Say what must change before it can be approved."))
+    MACHINE.move(assessment, "return", actor=actor, reason=history_reason(RETURNED, reason[:200]))
     return assessment
 
 
 @transaction.atomic
 def assessment_approve(*, assessment, signer, password):
     """The named approver signs: password re-entered, printed name and meaning, bound to a hash."""
-    confirm_signature_password(
-        signer,
-        password,
-        error=AuditRuleError,
-        wrong_password_message=_("The password is not correct; nothing was signed."),
-    )
     assessment = _lock(assessment.pk)
-    if signer.pk != assessment.approver_id:
-        raise PermissionDenied(_("Only the named approver signs the self-assessment."))
-    _require(assessment, "assessment_approve")
-    signature = AssessmentSignature(
-        assessment=assessment,
+    MACHINE.require(assessment, "approve", signer)
+    signature = record_signature(
+        AssessmentSignature,
         signer=signer,
-        printed_name=signer.get_full_name() or signer.username,
         meaning=AssessmentSignature.Meaning.APPROVED,
-        signed_at=timezone.now(),
+        duplicate=_("This assessment is signed already."),
+        error=AssessmentRuleError,
+        password=password,
+        wrong_password=_("The password is not correct; nothing was signed."),
+        reason=SIGNED,
+        assessment=assessment,
         fingerprint=assessment.fingerprint(),
     )
-    signature.digest = signature.compute_digest()
-    try:
-        with transaction.atomic():
-            _save(signature, actor=signer, reason=_("Self-assessment approved"))
-    except IntegrityError as error:
-        raise AuditRuleError(_("This assessment is signed already.")) from error
-    assessment.approved_at = signature.signed_at
-    _move(assessment, "assessment_approve", actor=signer, reason=_("Approved and signed"))
+    MACHINE.move(
+        assessment, "approve", actor=signer, reason=APPROVED, approved_at=signature.signed_at
+    )
     _clear_public_cache(assessment.agency_id)
     return signature
 
@@ -358,11 +384,15 @@ def assessment_raise_actions(*, assessment, actor, due_date=None):
     owned by the head of its first responsible department. Running it again adds none twice."""
     assessment = _lock(assessment.pk)
     require_quality_manager(actor, assessment.agency_id, _("raise improvement actions"))
-    if assessment.status != ST.APPROVED:
-        raise AuditRuleError(_("Improvement actions are raised from an approved assessment."))
+    if not MACHINE.state_allows(assessment, "raise_actions"):
+        raise AssessmentRuleError(_("Improvement actions are raised from an approved assessment."))
     due_date = due_date or timezone.localdate() + timedelta(days=IMPROVEMENT_DAYS)
+    if not assessment.results.filter(level=Level.RED).exists():
+        raise AssessmentRuleError(
+            _("No indicator is red, so there is no improvement action to raise.")
+        )
     red = (
-        assessment.results.select_for_update()
+        assessment.results.select_for_update(of=("self",))
         .filter(level=Level.RED, action__isnull=True)
         .select_related("indicator")
     )
@@ -385,6 +415,6 @@ def assessment_raise_actions(*, assessment, actor, due_date=None):
             source_label=f"{assessment} · {result.indicator.code}",
         )
         result.action = action
-        _save(result, actor=actor, reason=_("Improvement action raised"))
+        save_with_history(result, actor=actor, reason=ACTION_RAISED)
         created.append(action)
     return created

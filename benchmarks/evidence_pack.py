@@ -32,7 +32,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from audits.capa.models import Nonconformity  # noqa: E402
-from audits.packs import rendering  # noqa: E402
+from qms_portal import pdf as rendering  # noqa: E402
 from audits.packs import workflow as pack_workflow  # noqa: E402
 from audits.packs.build import Builder  # noqa: E402
 from documents.models import Document, Revision, Signature  # noqa: E402

@@ -4,7 +4,7 @@ printed on them. ``render_pdf`` is also used for management review minutes."""
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from ..packs import rendering
+from qms_portal import pdf as rendering
 
 
 def render_pdf(template, context):

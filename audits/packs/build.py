@@ -7,11 +7,11 @@ timestamps and PDF metadata taken from the definition, never from the clock. A b
 or runs out of time leaves no file behind.
 """
 
-import hashlib
 import json
 import logging
 import os
 import re
+import shutil
 import time
 import uuid
 import zipfile
@@ -25,10 +25,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from qms_portal import uploads
+from qms_portal.digests import sha256_of_bytes, sha256_of_file
 from qms_portal.organisation.history import acting_as
 from qms_portal.organisation.models import Person
+from qms_portal.pdf import PortalOnlyFetcher, render_pdf
 
-from . import content, rendering, workflow
+from . import content, workflow
 from .models import ALL_SECTIONS, EvidencePack, Section
 
 logger = logging.getLogger(__name__)
@@ -96,7 +98,7 @@ class Builder:
         self.pack = pack
         self.report = report
         self.deadline = time.monotonic() + (pack_build_seconds() if seconds is None else seconds)
-        self.fetcher = rendering.PortalOnlyFetcher()
+        self.fetcher = PortalOnlyFetcher()
 
     def check_time(self):
         if time.monotonic() > self.deadline:
@@ -132,16 +134,14 @@ class Builder:
             with zipfile.ZipFile(partial, "w") as archive:
                 files = self._add_documents(archive, revisions)
                 manifest = manifest_bytes(self.pack, files)
-                manifest_sha256 = hashlib.sha256(manifest).hexdigest()
+                manifest_sha256 = sha256_of_bytes(manifest)
                 self.report("rendering", 50)
                 html = self.html(data, files, manifest_sha256)
                 self.rendered_html = html  # kept for benchmarks/evidence_pack.py
-                pdf, pages = rendering.render_pdf(
-                    html, identifier=manifest_sha256[:32], fetcher=self.fetcher
-                )
+                pdf, pages = render_pdf(html, identifier=manifest_sha256[:32], fetcher=self.fetcher)
                 self.check_time()
                 self.report("packing", 90)
-                pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+                pdf_sha256 = sha256_of_bytes(pdf)
                 archive.writestr(_entry(self.pack, MANIFEST), manifest)
                 archive.writestr(_entry(self.pack, self.pack.pdf_name), pdf)
                 sums = checksums(
@@ -154,7 +154,7 @@ class Builder:
                 archive.writestr(_entry(self.pack, CHECKSUMS), sums)
         return BuiltPack(
             zip_path="",
-            zip_sha256=_sha256_of_path(partial),
+            zip_sha256=sha256_of_file(partial),
             pdf_sha256=pdf_sha256,
             manifest_sha256=manifest_sha256,
             page_count=pages,
@@ -163,27 +163,26 @@ class Builder:
 
     def _add_documents(self, archive, revisions):
         """Copy each effective revision's file into the ZIP, checking it against its recorded
-        SHA-256 on the way (a file changed on the server stops the build)."""
+        SHA-256 first (a file changed on the server stops the build)."""
         self.report("files", 10)
         files = []
         for n, revision in enumerate(revisions, start=1):
             name = archive_name(revision)
-            digest, size = hashlib.sha256(), 0
+            entry = _entry(self.pack, name)
             try:
-                with (
-                    revision.file.open("rb") as source,
-                    archive.open(_entry(self.pack, name), "w") as target,
-                ):
-                    while chunk := source.read(CHUNK):
-                        digest.update(chunk)
-                        size += len(chunk)
-                        target.write(chunk)
+                matches = sha256_of_file(revision.file) == revision.sha256
+                if matches:
+                    with (
+                        revision.file.open("rb") as source,
+                        archive.open(entry, "w") as target,
+                    ):
+                        shutil.copyfileobj(source, target, CHUNK)
             except FileNotFoundError as error:
                 raise PackBuildError(
                     _("The file of %(revision)s is missing on the server; restore it and retry.")
                     % {"revision": revision}
                 ) from error
-            if digest.hexdigest() != revision.sha256:
+            if not matches:
                 raise PackBuildError(
                     _(
                         "The file of %(revision)s no longer matches the SHA-256 recorded at upload; "
@@ -195,7 +194,7 @@ class Builder:
                 {
                     "path": name,
                     "sha256": revision.sha256,
-                    "size": size,
+                    "size": entry.file_size,
                     "document": revision.document.number,
                     "revision": revision.label,
                     "title": revision.document.title,
@@ -255,14 +254,6 @@ def checksums(entries):
     """``sha256sum -c`` format, sorted by path."""
     lines = [f"{e['sha256']}  {e['path']}\n" for e in sorted(entries, key=lambda e: e["path"])]
     return "".join(lines).encode()
-
-
-def _sha256_of_path(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def run_build(pack_id, build_number, actor_id=None):

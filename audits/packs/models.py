@@ -12,6 +12,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from processes.models import Clause
 from qms_portal.audit_trail import ChainedHistoricalRecords, TableNamedHistoricalRecords
 from qms_portal.organisation.models import Agency, Department
+from qms_portal.visibility import AgencyScopedQuerySet
 
 
 class Section(models.TextChoices):
@@ -38,23 +39,22 @@ def pack_build_seconds():
     return int(getattr(settings, "QMS_PACK_BUILD_SECONDS", 900))
 
 
-class EvidencePackQuerySet(models.QuerySet):
-    def visible_to(self, person):
-        """Quality managers and administrators see their agency's packs; a certifier sees the packs
-        shared with them while the share is in force (not expired, not revoked)."""
-        if not person.is_authenticated or not person.is_active:
-            return self.none()
-        if person.is_superuser:
-            return self
-        if person.is_certifier:
-            granted = EvidencePackUserObjectPermission.objects.filter(
-                user=person, permission__codename="view_evidencepack"
-            ).values("content_object_id")
-            active = PackShare.objects.active().filter(certifier=person, pack=OuterRef("pk"))
-            return self.filter(Q(pk__in=granted) & Exists(active))
-        if person.agency_id is None or not (person.is_quality_manager or person.is_administrator):
-            return self.none()
-        return self.filter(agency_id=person.agency_id)
+class EvidencePackQuerySet(AgencyScopedQuerySet):
+    """Quality managers and administrators see their agency's packs; a certifier sees the packs
+    shared with them while the share is in force (not expired, not revoked); nobody else."""
+
+    def visible_to_certifier(self, person):
+        granted = EvidencePackUserObjectPermission.objects.filter(
+            user=person, permission__codename="view_evidencepack"
+        ).values("content_object_id")
+        active = PackShare.objects.active().filter(certifier=person, pack=OuterRef("pk"))
+        return self.filter(Q(pk__in=granted) & Exists(active))
+
+    def visible_to_agency_reader(self, mine, person):
+        return mine if (person.is_quality_manager or person.is_administrator) else self.none()
+
+    def visible_to_staff(self, mine, person):
+        return self.none()
 
 
 class EvidencePack(models.Model):
@@ -148,6 +148,10 @@ class EvidencePack(models.Model):
         return self.status in (self.Status.QUEUED, self.Status.BUILDING)
 
     @property
+    def has_failed(self):
+        return self.status == self.Status.FAILED
+
+    @property
     def pdf_name(self):
         return f"{self.reference}.pdf"
 
@@ -189,6 +193,13 @@ class PackShareQuerySet(models.QuerySet):
 class PackShare(models.Model):
     """A pack shared with one certifier until ``expires_at``; revocable at any time."""
 
+    class State(models.TextChoices):
+        """Derived from the dates (no column): in force, then expired or withdrawn."""
+
+        IN_FORCE = "in_force", _("in force")
+        EXPIRED = "expired", _("expired")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
     pack = models.ForeignKey(EvidencePack, on_delete=models.CASCADE, related_name="shares")
     certifier = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -224,6 +235,15 @@ class PackShare(models.Model):
 
     def is_active(self, now=None):
         return self.revoked_at is None and self.expires_at > (now or timezone.now())
+
+    @property
+    def state(self):
+        if self.revoked_at is not None:
+            return self.State.WITHDRAWN
+        return self.State.IN_FORCE if self.is_active() else self.State.EXPIRED
+
+    def get_state_display(self):
+        return self.State(self.state).label
 
 
 class PackDownload(models.Model):

@@ -15,12 +15,13 @@ pack's page), :func:`compare_with_record` also compares the ZIP's, the PDF's and
 SHA-256 with the recorded ones.
 """
 
-import hashlib
 import io
 import json
 import re
 import zipfile
 from dataclasses import dataclass, field
+
+from qms_portal.digests import sha256_of_bytes as sha256
 
 MANIFEST = "manifest.json"
 CHECKSUMS = "SHA256SUMS"
@@ -53,10 +54,6 @@ class Verification:
             for path, expected, found in self.changed
         ]
         return out + list(self.problems)
-
-
-def sha256(data):
-    return hashlib.sha256(data).hexdigest()
 
 
 def printed_manifest_hash(pdf_bytes):

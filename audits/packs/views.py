@@ -1,6 +1,5 @@
 """Pages of evidence packs: thin; each parses the request, calls access/workflow, renders."""
 
-import hashlib
 from pathlib import Path
 
 from django.conf import settings
@@ -13,6 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from documents.models import Document
+from qms_portal.digests import sha256_of_file
+from qms_portal.errors import apply_rule, refused
+from qms_portal.organisation.roles import is_quality_manager_of
 from qms_portal.organisation.throttling import client_address
 
 from . import access, forms, workflow
@@ -36,23 +38,23 @@ def pack_list(request):
         "packs/pack_list.html",
         {
             "packs": [(pack, shares.get(pack.pk)) for pack in packs],
-            "can_create": workflow.is_quality_manager_of(request.user, request.user.agency_id),
+            "can_create": is_quality_manager_of(request.user, request.user.agency_id),
         },
     )
 
 
 @login_required
 def pack_create(request):
-    workflow.require_pack_manager(request.user, request.user.agency_id)
+    access.require_pack_manager(request.user, request.user.agency_id)
     form = forms.PackForm(request.POST or None, agency_id=request.user.agency_id)
     if request.method == "POST" and form.is_valid():
-        try:
-            pack = workflow.pack_define(
+        pack = apply_rule(
+            form,
+            lambda: workflow.pack_define(
                 actor=request.user, agency=request.user.agency, **form.cleaned_data
-            )
-        except workflow.PackRuleError as error:
-            form.add_error(None, str(error))
-        else:
+            ),
+        )
+        if pack is not None:
             messages.success(request, _("Pack %(ref)s is being built.") % {"ref": pack.reference})
             return redirect(pack)
     return render(
@@ -66,9 +68,10 @@ def pack_create(request):
 @login_required
 def pack_detail(request, pk):
     pack = access.get_pack_for(request.user, pk)
-    manages = workflow.can_manage(request.user, pack)
+    manages = access.can_manage(request.user, pack)
     context = {
         "pack": pack,
+        "steps": workflow.available_steps(pack, request.user),
         "manages": manages,
         "refresh": REFRESH_SECONDS if pack.is_running else None,
         "departments": pack.departments.order_by("code"),
@@ -95,7 +98,7 @@ def pack_build(request, pk):
     try:
         workflow.pack_rebuild(pack=pack, actor=request.user)
     except workflow.PackRuleError as error:
-        messages.error(request, str(error))
+        return _refused(request, error, pack)
     return redirect(pack)
 
 
@@ -108,7 +111,7 @@ def pack_share(request, pk):
         try:
             workflow.pack_share(pack=pack, actor=request.user, **form.cleaned_data)
         except workflow.PackRuleError as error:
-            messages.error(request, str(error))
+            return _refused(request, error, pack)
         else:
             messages.success(request, _("Shared."))
             return redirect(pack)
@@ -129,24 +132,14 @@ def pack_share_revoke(request, pk, share_pk):
 @login_required
 def pack_download(request, pk):
     pack = access.get_pack_for(request.user, pk)
-    if not pack.is_ready:
-        return render(
-            request,
-            "audits/refused.html",
-            {"message": _("The pack is not built yet."), "back": pack.get_absolute_url()},
-            status=CONFLICT,
-        )
+    problem = None
     path = Path(settings.MEDIA_ROOT) / pack.zip_path
-    if not path.exists() or _sha256(path) != pack.zip_sha256:
-        return render(
-            request,
-            "audits/refused.html",
-            {
-                "message": _("The stored pack does not match its recorded hash; rebuild it."),
-                "back": pack.get_absolute_url(),
-            },
-            status=CONFLICT,
-        )
+    if not pack.is_ready:
+        problem = _("The pack is not built yet.")
+    elif not path.exists() or sha256_of_file(path) != pack.zip_sha256:
+        problem = _("The stored pack does not match its recorded hash; rebuild it.")
+    if problem:
+        return _refused(request, problem, pack)
     workflow.record_download(
         pack=pack,
         person=request.user,
@@ -161,9 +154,12 @@ def pack_download(request, pk):
     return response
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _refused(request, error, pack):
+    """The refusal page (409): what was not done and why, with the way back to the pack."""
+    return refused(
+        request,
+        error,
+        back=pack.get_absolute_url(),
+        template="audits/refused.html",
+        status=CONFLICT,
+    )

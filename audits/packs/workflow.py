@@ -13,19 +13,22 @@ reason and queues follow-up work on commit (through the outbox).
 
 from datetime import datetime, time, timedelta
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, remove_perm
 
 from documents import workflow as document_workflow
 from documents.models import Document, DocumentUserObjectPermission, lapsed_share_documents
-from qms_portal import outbox
+from qms_portal import outbox, sequences
+from qms_portal.errors import RuleError
 from qms_portal.organisation.models import Person
 from qms_portal.organisation.notifications import notify
+from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
-from ..auditing.workflow import _next_reference, is_quality_manager_of  # noqa: F401 (used by views)
+from . import access
+from .access import can_manage, require_pack_manager  # noqa: F401 (views and tests call them)
 from .models import (
     ALL_SECTIONS,
     DEFAULT_CLAUSES,
@@ -37,25 +40,119 @@ from .models import (
 
 BUILD_TASK = "audits.packs.tasks.build_evidence_pack"
 ST = EvidencePack.Status
+SHARE = PackShare.State
 
 
-class PackRuleError(Exception):
-    """A change that breaks a rule; the message says what to do instead."""
+class PackRuleError(RuleError):
+    """A change to an evidence pack that breaks a rule; the message says what to do instead."""
 
 
-def _save(instance, *, actor, reason):
-    instance._history_user = actor
-    instance._change_reason = reason
-    instance.save()
+#: The pack's build. ``claim`` is the worker's conditional update (history-exempt), ``finish``
+#: and ``fail`` the task's; a person retries a failure, rebuilds a ready pack, or restarts a
+#: build whose worker died (``restart``, offered only when the build is stalled).
+MACHINE = StateMachine(
+    Transition("claim", sources=[ST.QUEUED], target=ST.BUILDING, label=gettext_lazy("claimed")),
+    Transition("finish", sources=[ST.BUILDING], target=ST.READY, label=gettext_lazy("finished")),
+    Transition("fail", sources=[ST.BUILDING], target=ST.FAILED, label=gettext_lazy("failed")),
+    Transition(
+        "retry",
+        sources=[ST.FAILED],
+        target=ST.QUEUED,
+        label=gettext_lazy("built again"),
+        allowed=access.can_manage,
+    ),
+    Transition(
+        "rebuild",
+        sources=[ST.READY],
+        target=ST.QUEUED,
+        label=gettext_lazy("built again"),
+        allowed=access.can_manage,
+    ),
+    Transition(
+        "restart",
+        sources=[ST.BUILDING],
+        target=ST.QUEUED,
+        label=gettext_lazy("built again"),
+        allowed=access.can_manage,
+    ),
+    Transition(
+        "share",
+        sources=[ST.READY],
+        target=None,
+        label=gettext_lazy("shared"),
+        allowed=access.can_manage,
+    ),
+    Transition(
+        "download",
+        sources=[ST.READY],
+        target=None,
+        label=gettext_lazy("downloaded"),
+        allowed=access.can_download,
+    ),
+    model=EvidencePack,
+    tones={ST.QUEUED: Tone.INFO, ST.BUILDING: Tone.INFO, ST.READY: Tone.OK, ST.FAILED: Tone.BAD},
+    describe=lambda pack: pack.reference,
+    error=PackRuleError,
+)
+
+#: A share's life: in force until it expires (the sweep takes the permissions back) or is
+#: withdrawn. The state is derived from the dates, so neither step sets a field of its own.
+SHARE_MACHINE = StateMachine(
+    Transition(
+        "revoke",
+        sources=[SHARE.IN_FORCE],
+        target=None,
+        label=gettext_lazy("withdrawn"),
+        allowed=access.can_manage_share,
+    ),
+    Transition("expire", sources=[SHARE.EXPIRED], target=None, label=gettext_lazy("expired")),
+    model=PackShare,
+    field="state",
+    tones={SHARE.IN_FORCE: Tone.OK, SHARE.EXPIRED: Tone.WARN, SHARE.WITHDRAWN: Tone.BAD},
+    describe=str,
+    error=PackRuleError,
+)
+
+#: Steps a person takes on the pack page (the others are the worker's).
+PAGE_STEPS = ("retry", "rebuild", "restart", "share", "download")
+
+# History reasons: stable codes, stored as written (the pack's history is read by tests and
+# the audit trail, never translated at write time).
+DEFINED, FIRST_BUILD, RETRIED, REBUILT = (
+    "defined",
+    "first build queued",
+    "retry after failure",
+    "rebuild",
+)
+SHARED, REVOKED, EXPIRED = "shared", "revoked", "expired"
 
 
-def require_pack_manager(person, agency_id):
-    if not is_quality_manager_of(person, agency_id):
-        raise PermissionDenied(_("Only a quality manager can prepare and share evidence packs."))
+def _rebuild_step(pack):
+    if pack.status == ST.BUILDING:
+        return "restart"
+    return "retry" if pack.status == ST.FAILED else "rebuild"
 
 
-def can_manage(person, pack):
-    return is_quality_manager_of(person, pack.agency_id)
+def available_steps(pack, person):
+    """The steps ``person`` may take on the pack page now: build steps, share, download, and
+    ``revoke`` when a share in force can be withdrawn."""
+    steps = [
+        name
+        for name in MACHINE.available(pack, person)
+        if name in PAGE_STEPS and (name != "restart" or is_stalled(pack))
+    ]
+    if access.can_manage(person, pack) and any(
+        SHARE_MACHINE.may(person, share, "revoke") for share in _shares_of(pack)
+    ):
+        steps.append("revoke")
+    return steps
+
+
+def _shares_of(pack):
+    shares = pack.shares.all()
+    for share in shares:
+        share.pack = pack
+    return shares
 
 
 # --- Definition and build ------------------------------------------------------------------
@@ -89,7 +186,7 @@ def pack_define(
     clauses = list(clauses) if clauses else list(Clause.objects.filter(number__in=DEFAULT_CLAUSES))
     pack = EvidencePack(
         agency=agency,
-        reference=_next_reference(EvidencePack, agency, "EP", period_end.year),
+        reference=sequences.next_reference(EvidencePack, agency, "EP", period_end.year),
         title=title,
         period_start=period_start,
         period_end=period_end,
@@ -98,17 +195,22 @@ def pack_define(
         defined_by=actor,
         defined_at=timezone.now().replace(microsecond=0),
     )
-    _save(pack, actor=actor, reason="defined")
+    save_with_history(pack, actor=actor, reason=DEFINED)
     pack.departments.set(departments)
     pack.clauses.set(clauses)
-    _queue_build(pack, actor=actor, reason="first build queued")
+    _queue_build(pack, actor=actor, reason=FIRST_BUILD)
     return pack
 
 
-def _queue_build(pack, *, actor, reason):
-    pack.status, pack.stage, pack.progress, pack.error = ST.QUEUED, "waiting", 0, ""
-    pack.build_number += 1
-    _save(pack, actor=actor, reason=reason)
+def _queue_build(pack, *, actor, reason, step=None):
+    """Queue the next build (``step``: the transition that leads back to queued, if any)."""
+    fields = {"stage": "waiting", "progress": 0, "error": "", "build_number": pack.build_number + 1}
+    if step is None:  # the first build: the pack is queued from its definition
+        for name, value in fields.items():
+            setattr(pack, name, value)
+        save_with_history(pack, actor=actor, reason=reason)
+    else:
+        MACHINE.move(pack, step, actor=actor, reason=reason, **fields)
     outbox.enqueue(BUILD_TASK, pack.pk, pack.build_number, actor.pk)
 
 
@@ -116,19 +218,23 @@ def _queue_build(pack, *, actor, reason):
 def pack_rebuild(*, pack, actor):
     """Build again: after a failure (retry) or to refresh a ready pack with newer records."""
     require_pack_manager(actor, pack.agency_id)
-    pack = EvidencePack.objects.select_for_update().get(pk=pack.pk)
-    if pack.status in (ST.QUEUED, ST.BUILDING) and not _is_stalled(pack):
+    pack = EvidencePack.objects.select_for_update(of=("self",)).get(pk=pack.pk)
+    if pack.is_running and not is_stalled(pack):
         raise PackRuleError(_("%(ref)s is being built; wait for it to finish.") % {"ref": pack})
-    reason = "retry after failure" if pack.status == ST.FAILED else "rebuild"
-    _queue_build(pack, actor=actor, reason=reason)
+    step = _rebuild_step(pack)
+    MACHINE.require(pack, step, actor)
+    reason = RETRIED if pack.status == ST.FAILED else REBUILT
+    _queue_build(pack, actor=actor, reason=reason, step=step)
     return pack
 
 
-def _is_stalled(pack, now=None):
+def is_stalled(pack, now=None):
     """A build whose worker died: still 'building' well past the time limit."""
     limit = timedelta(seconds=pack_build_seconds() + 120)
     started = pack.build_started_at
-    return pack.status == ST.BUILDING and started and (now or timezone.now()) - started > limit
+    return bool(
+        pack.status == ST.BUILDING and started and (now or timezone.now()) - started > limit
+    )
 
 
 def claim_build(pack_id, build_number):
@@ -148,17 +254,41 @@ def report_progress(pack_id, build_number, stage, progress):
     )
 
 
+def _lock_build(pack_id, build_number):
+    """The pack, locked, or ``None`` when a newer build replaced this one (or it moved on)."""
+    pack = EvidencePack.objects.select_for_update(of=("self",)).get(pk=pack_id)
+    if pack.build_number != build_number or pack.status != ST.BUILDING:
+        return None
+    return pack
+
+
 @transaction.atomic
 def build_finished(*, pack_id, build_number, result, actor):
-    pack = EvidencePack.objects.select_for_update().get(pk=pack_id)
-    if pack.build_number != build_number:
-        return pack
-    pack.status, pack.stage, pack.progress, pack.error = ST.READY, "done", 100, ""
-    pack.built_at = timezone.now()
-    for name in ("zip_path", "zip_sha256", "pdf_sha256", "manifest_sha256", "page_count"):
-        setattr(pack, name, getattr(result, name))
-    pack.file_count = result.file_count
-    _save(pack, actor=actor, reason=f"built (build {build_number})")
+    pack = _lock_build(pack_id, build_number)
+    if pack is None:
+        return EvidencePack.objects.get(pk=pack_id)
+    fields = {
+        name: getattr(result, name)
+        for name in (
+            "zip_path",
+            "zip_sha256",
+            "pdf_sha256",
+            "manifest_sha256",
+            "page_count",
+            "file_count",
+        )
+    }
+    MACHINE.move(
+        pack,
+        "finish",
+        actor=actor,
+        reason=f"built (build {build_number})",
+        stage="done",
+        progress=100,
+        error="",
+        built_at=timezone.now(),
+        **fields,
+    )
     if actor is not None:
         notify(
             recipient=actor,
@@ -171,11 +301,11 @@ def build_finished(*, pack_id, build_number, result, actor):
 
 @transaction.atomic
 def build_failed(*, pack_id, build_number, error, actor):
-    pack = EvidencePack.objects.select_for_update().get(pk=pack_id)
-    if pack.build_number != build_number:
-        return pack
-    pack.status, pack.error = ST.FAILED, str(error)[:2000]
-    _save(pack, actor=actor, reason=f"build {build_number} failed")
+    pack = _lock_build(pack_id, build_number)
+    if pack is None:
+        return EvidencePack.objects.get(pk=pack_id)
+    reason = f"build {build_number} failed"
+    MACHINE.move(pack, "fail", actor=actor, reason=reason, error=str(error)[:2000])
     if actor is not None:
         notify(
             recipient=actor,
@@ -192,7 +322,7 @@ def fail_stalled_builds(now=None):
     retried. Returns how many."""
     count = 0
     for pack in EvidencePack.objects.filter(status=ST.BUILDING).order_by("pk"):
-        if _is_stalled(pack, now):
+        if is_stalled(pack, now):
             build_failed(
                 pack_id=pack.pk,
                 build_number=pack.build_number,
@@ -228,10 +358,10 @@ def _documents_of(pack):
 def pack_share(*, pack, actor, certifier, expires_on):
     """Share ``pack`` with ``certifier`` until the end of ``expires_on``."""
     require_pack_manager(actor, pack.agency_id)
-    pack = EvidencePack.objects.select_for_update().get(pk=pack.pk)
+    pack = EvidencePack.objects.select_for_update(of=("self",)).get(pk=pack.pk)
     if not (isinstance(certifier, Person) and certifier.is_certifier and certifier.is_active):
         raise PackRuleError(_("Packs can be shared with active certifier accounts only."))
-    if pack.status != ST.READY:
+    if not MACHINE.state_allows(pack, "share"):
         raise PackRuleError(_("Share the pack once it is built."))
     if expires_on <= timezone.localdate():
         raise PackRuleError(_("Choose an expiry date after today."))
@@ -256,7 +386,7 @@ def pack_share(*, pack, actor, certifier, expires_on):
         shared_by=actor,
         granted_document_ids=granted,
     )
-    _save(share, actor=actor, reason="shared")
+    save_with_history(share, actor=actor, reason=SHARED)
     assign_perm("packs.view_evidencepack", certifier, pack)
     for document in Document.objects.filter(pk__in=granted).order_by("pk"):
         document_workflow.share_with_certifier(document=document, certifier=certifier, actor=actor)
@@ -289,13 +419,16 @@ def _take_back(share):
 def share_revoke(*, share, actor):
     require_pack_manager(actor, share.pack.agency_id)
     share = (
-        PackShare.objects.select_for_update().select_related("pack", "certifier").get(pk=share.pk)
+        PackShare.objects.select_for_update(of=("self",))
+        .select_related("pack", "certifier")
+        .get(pk=share.pk)
     )
-    if share.revoked_at:
+    if share.revoked_at:  # withdrawn already: nothing more to take back
         return share
+    SHARE_MACHINE.require(share, "revoke")
     share.revoked_at, share.revoked_by = timezone.now(), actor
     _take_back(share)
-    _save(share, actor=actor, reason="revoked")
+    save_with_history(share, actor=actor, reason=REVOKED)
     return share
 
 
@@ -305,15 +438,16 @@ def expire_shares(now=None):
     for share_id in PackShare.objects.lapsed_with_permissions(now).values_list("pk", flat=True):
         with transaction.atomic():
             share = (
-                PackShare.objects.select_for_update()
+                PackShare.objects.select_for_update(of=("self",))
                 .select_related("pack", "certifier")
                 .filter(pk=share_id, ended_at__isnull=True)
                 .first()
             )
             if share is None:
                 continue
+            SHARE_MACHINE.require(share, "expire")
             _take_back(share)
-            _save(share, actor=None, reason="expired")
+            save_with_history(share, actor=None, reason=EXPIRED)
             count += 1
     return count
 

@@ -10,7 +10,7 @@ from model_bakery import baker
 from assessment import workflow
 from assessment.models import Indicator, Level
 from assessment.proposals import gather_figures, level_for
-from audits.auditing.workflow import AuditRuleError
+from assessment.workflow import AssessmentRuleError
 from services.models import Service, ServiceRequest
 from tests.assessment.world import result_of
 from tests.audits.conftest import raise_nc
@@ -137,7 +137,7 @@ def test_override_without_a_reason_is_refused(quality_manager, agency, owner, de
         actor=quality_manager, agency=agency, year=timezone.localdate().year, approver=owner
     )
     result = result_of(assessment, "G02")
-    with pytest.raises(AuditRuleError, match="propose"):
+    with pytest.raises(AssessmentRuleError, match="propose"):
         workflow.result_record(
             result=result, actor=quality_manager, level="yellow", reasons="Feels worse"
         )

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from assessment import results, workflow
 from assessment.models import Level
-from audits.auditing.workflow import AuditRuleError
+from assessment.workflow import AssessmentRuleError
 from audits.capa.models import Action
 from audits.review import inputs
 from tests.assessment.world import approve, result_of
@@ -95,7 +95,7 @@ def test_red_indicators_become_improvement_actions_once(
 def test_actions_only_from_an_approved_assessment_by_a_quality_manager(
     assessment, quality_manager, owner
 ):
-    with pytest.raises(AuditRuleError, match="approved"):
+    with pytest.raises(AssessmentRuleError, match="approved"):
         workflow.assessment_raise_actions(assessment=assessment, actor=quality_manager)
     approve(assessment, quality_manager, owner, {"G07": "red"})
     from django.core.exceptions import PermissionDenied

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from assessment import workflow
 from assessment.models import AssessmentSignature, Level, SelfAssessment
-from audits.auditing.workflow import AuditRuleError
+from assessment.workflow import AssessmentRuleError
 from tests.assessment.world import approve, assess_all, result_of
 from tests.conftest import PASSWORD
 
@@ -23,12 +23,12 @@ def test_starting_creates_one_result_per_indicator_and_refuses_a_second_for_the_
 ):
     assert assessment.status == SelfAssessment.Status.DRAFT
     assert assessment.results.count() == 40
-    with pytest.raises(AuditRuleError, match="exists already"):
+    with pytest.raises(AssessmentRuleError, match="exists already"):
         workflow.assessment_create(actor=quality_manager, agency=agency, year=2025, approver=owner)
 
 
 def test_approver_of_another_agency_is_refused(quality_manager, agency, stranger):
-    with pytest.raises(AuditRuleError, match="approver"):
+    with pytest.raises(AssessmentRuleError, match="approver"):
         workflow.assessment_create(
             actor=quality_manager, agency=agency, year=2025, approver=stranger
         )
@@ -48,9 +48,9 @@ def test_responsible_department_assesses_its_indicator_others_cannot(
 
 def test_level_and_reasons_are_required(assessment, quality_manager):
     result = result_of(assessment, "G05")
-    with pytest.raises(AuditRuleError, match="level"):
+    with pytest.raises(AssessmentRuleError, match="level"):
         workflow.result_record(result=result, actor=quality_manager, level="blue", reasons="x")
-    with pytest.raises(AuditRuleError, match="reasons"):
+    with pytest.raises(AssessmentRuleError, match="reasons"):
         workflow.result_record(result=result, actor=quality_manager, level="red", reasons=" ")
     result.refresh_from_db()
     assert result.level == ""
@@ -85,7 +85,7 @@ def test_evidence_links_to_portal_records_of_the_agency(
     )
     foreign.agency = stranger.agency
     foreign.save()
-    with pytest.raises(AuditRuleError, match="own agency"):
+    with pytest.raises(AssessmentRuleError, match="own agency"):
         workflow.result_record(
             result=result, actor=quality_manager, level="red", reasons="x", findings=[foreign]
         )
@@ -94,7 +94,7 @@ def test_evidence_links_to_portal_records_of_the_agency(
 
 
 def test_submit_needs_every_indicator_assessed(assessment, quality_manager):
-    with pytest.raises(AuditRuleError, match="Assess every indicator"):
+    with pytest.raises(AssessmentRuleError, match="Assess every indicator"):
         workflow.assessment_submit(assessment=assessment, actor=quality_manager)
     assess_all(assessment, quality_manager)
     workflow.assessment_submit(assessment=assessment, actor=quality_manager)
@@ -105,7 +105,7 @@ def test_submit_needs_every_indicator_assessed(assessment, quality_manager):
 def test_levels_cannot_change_once_submitted(assessment, quality_manager):
     assess_all(assessment, quality_manager)
     workflow.assessment_submit(assessment=assessment, actor=quality_manager)
-    with pytest.raises(AuditRuleError, match="draft"):
+    with pytest.raises(AssessmentRuleError, match="draft"):
         workflow.result_record(
             result=result_of(assessment, "G05"), actor=quality_manager, level="red", reasons="x"
         )
@@ -114,7 +114,7 @@ def test_levels_cannot_change_once_submitted(assessment, quality_manager):
 def test_return_to_draft_needs_a_reason_recorded_in_history(assessment, quality_manager, owner):
     assess_all(assessment, quality_manager)
     workflow.assessment_submit(assessment=assessment, actor=quality_manager)
-    with pytest.raises(AuditRuleError, match="what must change"):
+    with pytest.raises(AssessmentRuleError, match="what must change"):
         workflow.assessment_return(assessment=assessment, actor=owner, reason="")
     workflow.assessment_return(assessment=assessment, actor=owner, reason="G05 needs evidence")
     assessment.refresh_from_db()
@@ -129,7 +129,7 @@ def test_only_the_named_approver_signs_with_the_right_password(assessment, quali
         workflow.assessment_approve(
             assessment=assessment, signer=quality_manager, password=PASSWORD
         )
-    with pytest.raises(AuditRuleError, match="password"):
+    with pytest.raises(AssessmentRuleError, match="password"):
         workflow.assessment_approve(assessment=assessment, signer=owner, password="wrong")
     assert not AssessmentSignature.objects.exists()
     signature = workflow.assessment_approve(assessment=assessment, signer=owner, password=PASSWORD)

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from weasyprint.urls import URLFetcher
 
 from audits.auditing import pdf
-from audits.packs import rendering
+from qms_portal import pdf as rendering
 from audits.review import pdf as review_pdf
 from audits.review import workflow
 

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from audits.packs import build as pack_build
-from audits.packs import rendering
 from processes.models import Risk
+from qms_portal import pdf as rendering
 from tests.audits.packs.conftest import define, pdf_pages_text, pdf_reader, zip_members
 
 HOSTILE = {
