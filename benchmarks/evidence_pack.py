@@ -32,11 +32,11 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from audits.capa.models import Nonconformity  # noqa: E402
-from qms_portal import pdf as rendering  # noqa: E402
 from audits.packs import workflow as pack_workflow  # noqa: E402
 from audits.packs.build import Builder  # noqa: E402
 from documents.models import Document, Revision, Signature  # noqa: E402
 from qms_portal import outbox  # noqa: E402
+from qms_portal import pdf as rendering  # noqa: E402
 from qms_portal.organisation.models import Department, Person  # noqa: E402
 from services.models import Service, ServiceRequest, new_tracking_code  # noqa: E402
 

@@ -160,6 +160,6 @@ def _refused(request, error, pack):
         request,
         error,
         back=pack.get_absolute_url(),
-        template="audits/refused.html",
         status=CONFLICT,
+        context={"subnav": "audits/_subnav.html"},
     )

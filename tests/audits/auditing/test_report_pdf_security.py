@@ -9,9 +9,9 @@ from pypdf import PdfReader
 from weasyprint.urls import URLFetcher
 
 from audits.auditing import pdf
-from qms_portal import pdf as rendering
 from audits.review import pdf as review_pdf
 from audits.review import workflow
+from qms_portal import pdf as rendering
 
 pytestmark = pytest.mark.django_db
 
