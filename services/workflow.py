@@ -88,10 +88,6 @@ def available_steps(request, person):
     return steps
 
 
-#: audits (nc_raise_from_request) still imports this name; the rule itself is roles.heads_of.
-department_heads = heads_of
-
-
 # Submission -------------------------------------------------------------------------------------
 
 

@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 
 from processes.models import Clause, Process
 from qms_portal.audit_trail import ChainedHistoricalRecords, TableNamedHistoricalRecords
-from qms_portal.organisation import roles
 from qms_portal.organisation.models import Agency, Department
 from qms_portal.signatures import SignatureBase
 from qms_portal.visibility import AgencyScopedQuerySet
@@ -27,10 +26,6 @@ from qms_portal.visibility import AgencyScopedQuerySet
 def audit_cycle_months():
     """Length of the audit cycle in months (every process and clause audited once per cycle)."""
     return int(getattr(settings, "QMS_AUDIT_CYCLE_MONTHS", 12))
-
-
-#: Kept importable for the CAPA and review models until the merge: the one rule in roles.
-sees_whole_agency = roles.sees_whole_agency
 
 
 def _shared_departments(person):

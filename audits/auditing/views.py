@@ -24,7 +24,6 @@ BAD_REQUEST = 400
 
 #: A broken rule becomes a form error (the kernel's one helper; the name is kept for the CAPA and
 #: review pages until the merge).
-_call = apply_rule
 
 
 def _form_page(request, template, context, form):
@@ -74,7 +73,7 @@ def programme_create(request):
     )
     form = forms.ProgrammeForm(request.POST or None, initial={"year": timezone.localdate().year})
     if request.method == "POST" and form.is_valid():
-        programme = _call(
+        programme = apply_rule(
             form,
             lambda: workflow.programme_create(
                 actor=request.user, agency=request.user.agency, **form.cleaned_data
@@ -107,7 +106,7 @@ def audit_create(request, pk):
     programme = access.get_programme_for(request.user, pk, to="plan")
     form = forms.AuditForm(request.POST or None, agency_id=programme.agency_id)
     if request.method == "POST" and form.is_valid():
-        audit = _call(
+        audit = apply_rule(
             form,
             lambda: workflow.audit_plan(
                 actor=request.user, programme=programme, **form.cleaned_data

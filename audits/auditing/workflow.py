@@ -22,7 +22,7 @@ from qms_portal import sequences, uploads
 from qms_portal.errors import RuleError
 from qms_portal.organisation.models import Department
 from qms_portal.organisation.notifications import notify
-from qms_portal.organisation.roles import heads_of, is_quality_manager_of  # noqa: F401
+from qms_portal.organisation.roles import heads_of
 from qms_portal.organisation.signing import confirm_signature_password
 from qms_portal.signatures import record_signature
 from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
@@ -30,7 +30,7 @@ from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_hi
 from . import access
 
 # Re-exported: the CAPA, review and assessment workflows import these from here until the merge.
-from .access import can_run_audit, is_audit_team, require_quality_manager  # noqa: F401
+from .access import require_quality_manager
 from .models import Audit, AuditProgramme, ChecklistItem, Evidence, ReportSignature
 
 AS = Audit.Status
@@ -169,28 +169,7 @@ def programme_steps(programme, person):
     return ["plan_audit"] if access.can_plan(person, programme.agency_id) else []
 
 
-# --- Helpers other audit workflows still import (thin aliases onto the kernel until the merge) --
-
-#: Saving with history: the kernel's one helper.
-_save = save_with_history
-
-
-def _refuse_unless_in(obj, allowed_from, action):
-    """Raise :class:`AuditRuleError` unless ``obj`` is in one of ``allowed_from``."""
-    if obj.status not in allowed_from:
-        raise AuditRuleError(
-            _("%(object)s is %(status)s, so it cannot be %(action)s.")
-            % {
-                "object": getattr(obj, "reference", None) or str(obj),
-                "status": obj.get_status_display().lower(),
-                "action": action,
-            }
-        )
-
-
-def _next_reference(model, agency, prefix, year):
-    """The next free reference (NC-2026-007) from the agency's sequence of that prefix and year."""
-    return sequences.next_reference(model, agency, prefix, year)
+# --- Helpers the other audit workflows share -------------------------------------------------
 
 
 def _same_agency(people, agency_id, role):
