@@ -10,14 +10,14 @@ languages are kept) for :data:`CACHE_SECONDS`; approval and publication changes 
 from datetime import date
 
 from django.core.cache import cache
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from documents.models import Confidentiality, DocumentType, Revision
 from services.models import Service
 from services.statistics import monthly_statistics, totals
 
-from .models import AssessmentResult, SelfAssessment, TransparencySettings
+from .models import TransparencySettings
+from .results import approved_with_results
 
 CACHE_SECONDS = 600
 POLICY_TEXT_CHARS = 3000
@@ -99,16 +99,7 @@ def _services(agency, start, end):
 
 def published_assessment(agency):
     """The latest approved self-assessment with its results, or None (two queries)."""
-    results = AssessmentResult.objects.select_related("indicator").order_by(
-        "indicator__position", "indicator__code"
-    )
-    return (
-        SelfAssessment.objects.approved()
-        .filter(agency=agency)
-        .order_by("-year")
-        .prefetch_related(Prefetch("results", queryset=results))
-        .first()
-    )
+    return approved_with_results(agency).order_by("-year").first()
 
 
 def _assessment(agency):

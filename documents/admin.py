@@ -2,6 +2,8 @@ from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from qms_portal.organisation.admin import ReadOnlyAdmin
+
 from .models import Acknowledgement, Document, NumberingScheme, Revision, Signature
 
 
@@ -35,7 +37,7 @@ class DocumentAdmin(GuardedModelAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Revision)
-class RevisionAdmin(SimpleHistoryAdmin):
+class RevisionAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     """Read-only: revisions change only through the document workflow (signatures bind to them)."""
 
     list_display = ["document", "label", "status", "effective_date", "author"]
@@ -43,29 +45,11 @@ class RevisionAdmin(SimpleHistoryAdmin):
     list_select_related = ["document", "author"]
     search_fields = ["document__number"]
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Signature)
-class SignatureAdmin(SimpleHistoryAdmin):
+class SignatureAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["revision", "printed_name", "meaning", "signed_at"]
     list_select_related = ["revision__document"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Acknowledgement)

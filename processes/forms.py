@@ -11,6 +11,7 @@ from qms_portal.organisation.models import Department, Person
 
 from . import periods
 from .models import Clause, Kpi, Process, Risk, Status
+from .workflow import KPI_FIELDS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -133,16 +134,7 @@ class InteractionForm(forms.Form):
 class KpiForm(forms.ModelForm):
     class Meta:
         model = Kpi
-        fields = [
-            "name",
-            "unit",
-            "target",
-            "direction",
-            "frequency",
-            "amber_threshold",
-            "red_threshold",
-            "is_active",
-        ]
+        fields = KPI_FIELDS  # the fields the workflow saves, named once
 
     def __init__(self, *args, process, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,7 +1,17 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ApiKey, Holiday, RequestUpdate, Service, ServiceQuestion, ServiceRequest
+from qms_portal.organisation.admin import ReadOnlyAdmin
+
+from .models import (
+    ApiKey,
+    Holiday,
+    RequestPhoto,
+    RequestUpdate,
+    Service,
+    ServiceQuestion,
+    ServiceRequest,
+)
 
 
 class ServiceQuestionInline(admin.TabularInline):
@@ -44,7 +54,7 @@ class RequestUpdateInline(admin.TabularInline):
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(SimpleHistoryAdmin):
+class ServiceRequestAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     """Read-only: requests change only through the workflow (the portal's queue)."""
 
     list_display = ["pk", "service", "department", "status", "submitted_at", "due_date", "rating"]
@@ -52,20 +62,6 @@ class ServiceRequestAdmin(SimpleHistoryAdmin):
     list_select_related = ["service", "department"]
     search_fields = ["tracking_code", "description"]
     inlines = [RequestUpdateInline]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-from qms_portal.organisation.admin import ReadOnlyAdmin  # noqa: E402
-
-from .models import RequestPhoto  # noqa: E402
 
 
 @admin.register(RequestPhoto)
