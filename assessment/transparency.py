@@ -17,7 +17,7 @@ from services.models import Service
 from services.statistics import monthly_statistics, totals
 
 from .models import TransparencySettings
-from .results import approved_with_results
+from .results import approved_with_results, result_rows
 
 CACHE_SECONDS = 600
 POLICY_TEXT_CHARS = 3000
@@ -111,16 +111,7 @@ def _assessment(agency):
         "approved_on": timezone.localdate(assessment.approved_at)
         if assessment.approved_at
         else None,
-        "results": [
-            {
-                "code": r.indicator.code,
-                "area": r.indicator.area,
-                "name_zh": r.indicator.name_zh,
-                "name_en": r.indicator.name_en,
-                "level": r.level,
-            }
-            for r in assessment.results.all()
-        ],
+        "results": result_rows(assessment),
     }
 
 

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 
 from audits.capa.models import Action
 from audits.capa.workflow import _action_create
@@ -58,7 +58,7 @@ MACHINE = StateMachine(
         "refresh",
         sources=[ST.DRAFT],
         target=None,
-        label=gettext_lazy("refreshed with portal figures"),
+        label=pgettext_lazy("step", "refreshed with portal figures"),
         allowed=access.can_coordinate,
         refusal=gettext_lazy("Only the coordinator or a quality manager can do this."),
     ),
@@ -66,7 +66,7 @@ MACHINE = StateMachine(
         "submit",
         sources=[ST.DRAFT],
         target=ST.UNDER_REVIEW,
-        label=gettext_lazy("submitted for approval"),
+        label=pgettext_lazy("step", "submitted for approval"),
         allowed=access.can_coordinate,
         refusal=gettext_lazy("Only the coordinator or a quality manager can submit."),
     ),
@@ -74,7 +74,7 @@ MACHINE = StateMachine(
         "approve",
         sources=[ST.UNDER_REVIEW],
         target=ST.APPROVED,
-        label=gettext_lazy("approved"),
+        label=pgettext_lazy("step", "approved"),
         allowed=access.can_approve,
         refusal=gettext_lazy("Only the named approver signs the self-assessment."),
     ),
@@ -82,7 +82,7 @@ MACHINE = StateMachine(
         "return",
         sources=[ST.UNDER_REVIEW],
         target=ST.DRAFT,
-        label=gettext_lazy("returned to draft"),
+        label=pgettext_lazy("step", "returned to draft"),
         allowed=access.can_return,
         refusal=gettext_lazy("Only the approver or a quality manager can return it."),
     ),
@@ -90,7 +90,7 @@ MACHINE = StateMachine(
         "raise_actions",
         sources=[ST.APPROVED],
         target=None,
-        label=gettext_lazy("given improvement actions"),
+        label=pgettext_lazy("step", "given improvement actions"),
         allowed=access.can_raise_actions,
     ),
     model=SelfAssessment,

@@ -13,15 +13,21 @@ order: a sealed row changed, deleted or inserted behind the portal's back shows.
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.apps import apps
 from django.db import models, transaction
 from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalRecords
-from simple_history.signals import post_create_historical_record
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
 CHAIN_FIELDS = {"chain_previous", "chain_hash", "chain_position"}
 GENESIS = "0" * 64
+TOKEN_SALT = "qms_portal.audit_trail.written_by_the_portal"
+#: A row the portal wrote but has not sealed for this long means sealing stopped (no beat).
+SEAL_GRACE = timedelta(minutes=10)
 
 
 class HashChainedHistory(models.Model):
@@ -73,17 +79,36 @@ def row_hash(previous, row):
     return hashlib.sha256((previous + canonical(row)).encode()).hexdigest()
 
 
+def portal_token(row):
+    """A keyed mark (HMAC with the portal's secret key) that the portal itself wrote ``row``.
+
+    A history row carries it in ``chain_hash`` from its insert until it is sealed; :func:`seal`
+    chains only rows whose mark is right, so a row inserted behind the portal's back is never
+    sealed as genuine and ``verify_chains`` reports it."""
+    return salted_hmac(TOKEN_SALT, canonical(row), algorithm="sha256").hexdigest()
+
+
+@receiver(pre_create_historical_record)
+def _mark_as_written_by_the_portal(sender, history_instance, using=None, **kwargs):
+    if isinstance(history_instance, HashChainedHistory):
+        history_instance.chain_previous = ""
+        history_instance.chain_hash = portal_token(history_instance)
+
+
 @receiver(post_create_historical_record)
 def _seal_after_commit(sender, history_instance, using=None, **kwargs):
-    """Once the change commits, chain its history rows (at once in autocommit mode)."""
+    """Once the change commits, chain its history rows (at once in autocommit mode). ``robust``:
+    a seal that fails (a lock timeout) never turns the committed change into an error; the beat
+    task seals the row a minute later."""
     if not isinstance(history_instance, HashChainedHistory):
         return
     model = type(history_instance)
-    transaction.on_commit(lambda: seal(model, using=using), using=using)
+    transaction.on_commit(lambda: seal(model, using=using), using=using, robust=True)
 
 
 def seal(model, *, using=None):
-    """Chain the history rows of ``model`` that are not sealed yet; returns how many.
+    """Chain the history rows of ``model`` that the portal wrote and are not sealed yet; returns
+    how many.
 
     The chain head is locked only for this short transaction, after the changes committed, so
     writers of different records never queue behind each other's open transactions."""
@@ -101,16 +126,21 @@ def seal(model, *, using=None):
         )
         sealed = 0
         for row in pending.order_by("history_id"):
-            row.chain_previous = head.last_hash or GENESIS
-            row.chain_hash = row_hash(row.chain_previous, row)
-            row.chain_position = head.length + 1
+            if row.chain_hash != portal_token(row):
+                continue  # not written by the portal (or changed since): verify reports it
+            previous = head.last_hash or GENESIS
+            chain_hash = row_hash(previous, row)
             # history-exempt: the chain columns of a history row, written once when it is sealed
-            model.objects.using(database).filter(pk=row.pk, chain_position__isnull=True).update(
-                chain_previous=row.chain_previous,
-                chain_hash=row.chain_hash,
-                chain_position=row.chain_position,
+            updated = (
+                model.objects.using(database)
+                .filter(pk=row.pk, chain_position__isnull=True)
+                .update(
+                    chain_previous=previous, chain_hash=chain_hash, chain_position=head.length + 1
+                )
             )
-            head.last_hash, head.length = row.chain_hash, head.length + 1
+            if updated != 1:  # only possible if another sealer ignored the head lock
+                raise RuntimeError(f"{label} row {row.pk} was sealed twice")
+            head.last_hash, head.length = chain_hash, head.length + 1
             sealed += 1
         head.save(update_fields=["last_hash", "length"])
     return sealed
@@ -137,14 +167,18 @@ def chained_models():
 
 
 def verify_chain(model):
-    """Problems found in one history table's chain (empty when intact)."""
+    """Problems found in one history table's chain (empty when intact), and the rows checked."""
     from qms_portal.organisation.models import AuditChainHead
 
     label = model._meta.label
-    problems = []
+    # The head first: rows a seal adds while we read lie beyond its length and wait for next time.
+    head = AuditChainHead.objects.filter(table=label).first()
+    problems = _unsealed_problems(model, label)
     previous = GENESIS
     count = 0
     sealed = model.objects.filter(chain_position__isnull=False)
+    if head is not None:
+        sealed = sealed.filter(chain_position__lte=head.length)
     for row in sealed.order_by("chain_position").iterator(chunk_size=2000):
         count += 1
         if row.chain_previous != previous:
@@ -160,9 +194,8 @@ def verify_chain(model):
                 ChainProblem(label, row.history_id, "the row was changed after it was written")
             )
         previous = row.chain_hash
-    head = AuditChainHead.objects.filter(table=label).first()
     if head is None and count:
-        # Every chained row is written under its head: rows without one mean the head was deleted
+        # Every sealed row is chained under its head: rows without one mean the head was deleted
         # (and with it the row count that shows rows removed from the end).
         problems.append(
             ChainProblem(label, None, f"chain head missing but the table has {count} rows")
@@ -176,6 +209,25 @@ def verify_chain(model):
             )
         )
     return problems, count
+
+
+def _unsealed_problems(model, label):
+    """Rows not sealed yet: without the portal's mark they were written behind its back; with it,
+    they are reported only once sealing has been stopped for longer than :data:`SEAL_GRACE`."""
+    problems = []
+    stale = timezone.now() - SEAL_GRACE
+    for row in model.objects.filter(chain_position__isnull=True).order_by("history_id"):
+        if row.chain_hash != portal_token(row):
+            problems.append(
+                ChainProblem(label, row.history_id, "the row was not written by the portal")
+            )
+        elif row.history_date < stale:
+            problems.append(
+                ChainProblem(
+                    label, row.history_id, "the row has not been sealed (is beat running?)"
+                )
+            )
+    return problems
 
 
 def verify_chains():

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from qms_portal.organisation.models import Department, Person
+from qms_portal.organisation.roles import sees_whole_agency
 
 from . import intake, workflow
 from .deadlines import DeadlineStatus
@@ -172,7 +173,7 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args, person, **kwargs):
         super().__init__(*args, **kwargs)
         departments = Department.objects.visible_to(person)
-        if not (person.is_quality_manager or person.is_auditor or person.is_administrator):
+        if not sees_whole_agency(person):
             departments = departments.filter(pk__in=person.department_ids)
         self.fields["department"].queryset = departments
         self.fields["service"].queryset = Service.objects.visible_to(person)

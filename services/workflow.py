@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 
 from qms_portal import outbox, uploads
 from qms_portal.errors import RuleError
@@ -48,22 +48,27 @@ def _step(name, sources, target, label):
 
 
 REQUEST_MACHINE = StateMachine(
-    _step("acknowledge", [Status.RECEIVED], Status.ACKNOWLEDGED, gettext_lazy("acknowledged")),
     _step(
-        "start", [Status.RECEIVED, Status.ACKNOWLEDGED], Status.IN_PROGRESS, gettext_lazy("started")
+        "acknowledge", [Status.RECEIVED], Status.ACKNOWLEDGED, pgettext_lazy("step", "acknowledged")
+    ),
+    _step(
+        "start",
+        [Status.RECEIVED, Status.ACKNOWLEDGED],
+        Status.IN_PROGRESS,
+        pgettext_lazy("step", "started"),
     ),
     _step(
         "resolve",
         [Status.ACKNOWLEDGED, Status.IN_PROGRESS],
         Status.RESOLVED,
-        gettext_lazy("resolved"),
+        pgettext_lazy("step", "resolved"),
     ),
-    _step("reopen", [Status.RESOLVED], Status.IN_PROGRESS, gettext_lazy("reopened")),
-    _step("close", [Status.RESOLVED], Status.CLOSED, gettext_lazy("closed")),
-    _step("reject", OPEN, Status.REJECTED, gettext_lazy("rejected")),
-    _step("transfer", OPEN, Status.RECEIVED, gettext_lazy("transferred")),
-    _step("assign", OPEN, None, gettext_lazy("assigned")),
-    _step("add_update", EVERY_STATE, None, gettext_lazy("updated")),
+    _step("reopen", [Status.RESOLVED], Status.IN_PROGRESS, pgettext_lazy("step", "reopened")),
+    _step("close", [Status.RESOLVED], Status.CLOSED, pgettext_lazy("step", "closed")),
+    _step("reject", OPEN, Status.REJECTED, pgettext_lazy("step", "rejected")),
+    _step("transfer", OPEN, Status.RECEIVED, pgettext_lazy("step", "transferred")),
+    _step("assign", OPEN, None, pgettext_lazy("step", "assigned")),
+    _step("add_update", EVERY_STATE, None, pgettext_lazy("step", "updated")),
     model=ServiceRequest,
     tones={
         Status.RECEIVED: Tone.WARN,

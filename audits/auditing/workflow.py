@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 
 from qms_portal import sequences, uploads
 from qms_portal.errors import RuleError
@@ -53,7 +53,7 @@ MACHINE = StateMachine(
         "start",
         sources=[AS.PLANNED],
         target=AS.IN_PROGRESS,
-        label=gettext_lazy("started"),
+        label=pgettext_lazy("step", "started"),
         allowed=access.can_run_audit,
         refusal=gettext_lazy("Only the lead auditor or a quality manager can start the audit."),
     ),
@@ -61,7 +61,7 @@ MACHINE = StateMachine(
         "generate_checklist",
         sources=[AS.PLANNED, AS.IN_PROGRESS],
         target=None,
-        label=gettext_lazy("given a generated checklist"),
+        label=pgettext_lazy("step", "given a generated checklist"),
         allowed=access.can_work_on,
         refusal=_WORK,
     ),
@@ -69,7 +69,7 @@ MACHINE = StateMachine(
         "add_item",
         sources=[AS.PLANNED, AS.IN_PROGRESS],
         target=None,
-        label=gettext_lazy("given a new checklist question"),
+        label=pgettext_lazy("step", "given a new checklist question"),
         allowed=access.can_work_on,
         refusal=_WORK,
     ),
@@ -77,7 +77,7 @@ MACHINE = StateMachine(
         "remove_item",
         sources=[AS.PLANNED, AS.IN_PROGRESS],
         target=None,
-        label=gettext_lazy("changed"),
+        label=pgettext_lazy("step", "changed"),
         allowed=access.can_work_on,
         refusal=_WORK,
     ),
@@ -85,7 +85,7 @@ MACHINE = StateMachine(
         "record_result",
         sources=[AS.IN_PROGRESS],
         target=None,
-        label=gettext_lazy("given checklist results"),
+        label=pgettext_lazy("step", "given checklist results"),
         allowed=access.can_work_on,
         refusal=gettext_lazy("Only the audit team can record results."),
     ),
@@ -93,7 +93,7 @@ MACHINE = StateMachine(
         "attach_evidence",
         sources=[AS.IN_PROGRESS],
         target=None,
-        label=gettext_lazy("given evidence"),
+        label=pgettext_lazy("step", "given evidence"),
         allowed=access.can_work_on,
         refusal=gettext_lazy("Only the audit team can record results."),
     ),
@@ -101,7 +101,7 @@ MACHINE = StateMachine(
         "report",
         sources=[AS.IN_PROGRESS],
         target=AS.REPORTING,
-        label=gettext_lazy("moved to reporting"),
+        label=pgettext_lazy("step", "moved to reporting"),
         allowed=access.can_run_audit,
         refusal=gettext_lazy("Only the lead auditor or a quality manager can end the audit."),
     ),
@@ -109,7 +109,7 @@ MACHINE = StateMachine(
         "sign_as_lead_auditor",
         sources=[AS.REPORTING],
         target=None,
-        label=gettext_lazy("signed"),
+        label=pgettext_lazy("step", "signed"),
         allowed=access.is_lead_auditor,
         refusal=gettext_lazy("Only the lead auditor signs as lead auditor."),
     ),
@@ -117,14 +117,14 @@ MACHINE = StateMachine(
         "sign_as_auditee",
         sources=[AS.REPORTING],
         target=None,
-        label=gettext_lazy("signed"),
+        label=pgettext_lazy("step", "signed"),
         allowed=access.can_sign_for_auditee,
     ),
     Transition(
         "close",
         sources=[AS.REPORTING],
         target=AS.CLOSED,
-        label=gettext_lazy("closed"),
+        label=pgettext_lazy("step", "closed"),
         allowed=access.can_run_audit,
         refusal=gettext_lazy("Only the lead auditor or a quality manager can close the audit."),
     ),
@@ -432,8 +432,9 @@ def _generate_checklist(audit):
             )
             position += 1
     for item in created:
-        item._change_reason = gettext_noop("Generated from the audit criteria")
-        item.save()
+        save_with_history(
+            item, actor=None, reason=gettext_noop("Generated from the audit criteria")
+        )
     return created
 
 

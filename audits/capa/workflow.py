@@ -23,7 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from qms_portal import sequences
 from qms_portal.organisation.notifications import notify
@@ -49,42 +49,42 @@ NC_MACHINE = StateMachine(
         "contain",
         sources=[NS.OPEN],
         target=NS.CONTAINED,
-        label=gettext_lazy("given a correction"),
+        label=pgettext_lazy("step", "given a correction"),
         allowed=access.can_work_on_nc,
     ),
     Transition(
         "analyse",
         sources=[NS.CONTAINED, NS.REOPENED],
         target=NS.ANALYSED,
-        label=gettext_lazy("given a root cause"),
+        label=pgettext_lazy("step", "given a root cause"),
         allowed=access.can_work_on_nc,
     ),
     Transition(
         "plan",
         sources=[NS.ANALYSED],
         target=NS.PLANNED,
-        label=gettext_lazy("given an action plan"),
+        label=pgettext_lazy("step", "given an action plan"),
         allowed=access.can_work_on_nc,
     ),
     Transition(
         "implement",
         sources=[NS.PLANNED],
         target=NS.IMPLEMENTED,
-        label=gettext_lazy("marked implemented"),
+        label=pgettext_lazy("step", "marked implemented"),
         allowed=access.can_work_on_nc,
     ),
     Transition(
         "verify_effective",
         sources=[NS.IMPLEMENTED],
         target=NS.CLOSED,
-        label=gettext_lazy("verified"),
+        label=pgettext_lazy("step", "verified"),
         allowed=access.can_verify_nc,
     ),
     Transition(
         "verify_ineffective",
         sources=[NS.IMPLEMENTED],
         target=NS.REOPENED,
-        label=gettext_lazy("verified"),
+        label=pgettext_lazy("step", "verified"),
         allowed=access.can_verify_nc,
     ),
     model=Nonconformity,
@@ -114,14 +114,14 @@ ACTION_MACHINE = StateMachine(
         "complete",
         sources=[AS.OPEN],
         target=AS.DONE,
-        label=gettext_lazy("completed"),
+        label=pgettext_lazy("step", "completed"),
         allowed=access.can_complete_action,
     ),
     Transition(
         "verify",
         sources=[AS.DONE],
         target=None,
-        label=gettext_lazy("verified"),
+        label=pgettext_lazy("step", "verified"),
         allowed=access.can_verify_action,
     ),
     model=Action,

@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from guardian.shortcuts import assign_perm, remove_perm
 
 from documents import workflow as document_workflow
@@ -51,42 +51,48 @@ class PackRuleError(RuleError):
 #: and ``fail`` the task's; a person retries a failure, rebuilds a ready pack, or restarts a
 #: build whose worker died (``restart``, offered only when the build is stalled).
 MACHINE = StateMachine(
-    Transition("claim", sources=[ST.QUEUED], target=ST.BUILDING, label=gettext_lazy("claimed")),
-    Transition("finish", sources=[ST.BUILDING], target=ST.READY, label=gettext_lazy("finished")),
-    Transition("fail", sources=[ST.BUILDING], target=ST.FAILED, label=gettext_lazy("failed")),
+    Transition(
+        "claim", sources=[ST.QUEUED], target=ST.BUILDING, label=pgettext_lazy("step", "claimed")
+    ),
+    Transition(
+        "finish", sources=[ST.BUILDING], target=ST.READY, label=pgettext_lazy("step", "finished")
+    ),
+    Transition(
+        "fail", sources=[ST.BUILDING], target=ST.FAILED, label=pgettext_lazy("step", "failed")
+    ),
     Transition(
         "retry",
         sources=[ST.FAILED],
         target=ST.QUEUED,
-        label=gettext_lazy("built again"),
+        label=pgettext_lazy("step", "built again"),
         allowed=access.can_manage,
     ),
     Transition(
         "rebuild",
         sources=[ST.READY],
         target=ST.QUEUED,
-        label=gettext_lazy("built again"),
+        label=pgettext_lazy("step", "built again"),
         allowed=access.can_manage,
     ),
     Transition(
         "restart",
         sources=[ST.BUILDING],
         target=ST.QUEUED,
-        label=gettext_lazy("built again"),
+        label=pgettext_lazy("step", "built again"),
         allowed=access.can_manage,
     ),
     Transition(
         "share",
         sources=[ST.READY],
         target=None,
-        label=gettext_lazy("shared"),
+        label=pgettext_lazy("step", "shared"),
         allowed=access.can_manage,
     ),
     Transition(
         "download",
         sources=[ST.READY],
         target=None,
-        label=gettext_lazy("downloaded"),
+        label=pgettext_lazy("step", "downloaded"),
         allowed=access.can_download,
     ),
     model=EvidencePack,
@@ -102,10 +108,12 @@ SHARE_MACHINE = StateMachine(
         "revoke",
         sources=[SHARE.IN_FORCE],
         target=None,
-        label=gettext_lazy("withdrawn"),
+        label=pgettext_lazy("step", "withdrawn"),
         allowed=access.can_manage_share,
     ),
-    Transition("expire", sources=[SHARE.EXPIRED], target=None, label=gettext_lazy("expired")),
+    Transition(
+        "expire", sources=[SHARE.EXPIRED], target=None, label=pgettext_lazy("step", "expired")
+    ),
     model=PackShare,
     field="state",
     tones={SHARE.IN_FORCE: Tone.OK, SHARE.EXPIRED: Tone.WARN, SHARE.WITHDRAWN: Tone.BAD},
@@ -443,9 +451,10 @@ def expire_shares(now=None):
                 .filter(pk=share_id, ended_at__isnull=True)
                 .first()
             )
-            if share is None:
+            # Lapsed as of ``now`` (the query above decides; the state reads the clock): a share
+            # taken back meanwhile is skipped, never an error that would stop the beat run.
+            if share is None or share.is_active(now):
                 continue
-            SHARE_MACHINE.require(share, "expire")
             _take_back(share)
             save_with_history(share, actor=None, reason=EXPIRED)
             count += 1

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from qms_portal.organisation.roles import is_quality_manager_of
 from qms_portal.organisation.signing import confirm_signature_password
@@ -37,28 +37,28 @@ REVIEW_MACHINE = StateMachine(
         "refresh",
         sources=[RS.DRAFT],
         target=None,
-        label=gettext_lazy("gathered again"),
+        label=pgettext_lazy("step", "gathered again"),
         allowed=access.can_edit_review,
     ),
     Transition(
         "minutes",
         sources=[RS.DRAFT],
         target=None,
-        label=gettext_lazy("edited"),
+        label=pgettext_lazy("step", "edited"),
         allowed=access.can_edit_review,
     ),
     Transition(
         "action",
         sources=[RS.DRAFT],
         target=None,
-        label=gettext_lazy("given an action"),
+        label=pgettext_lazy("step", "given an action"),
         allowed=access.can_edit_review,
     ),
     Transition(
         "sign",
         sources=[RS.DRAFT],
         target=RS.SIGNED,
-        label=gettext_lazy("signed"),
+        label=pgettext_lazy("step", "signed"),
         allowed=access.is_chair,
     ),
     model=ManagementReview,

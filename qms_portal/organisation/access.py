@@ -5,6 +5,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from .models import Department, Person
+from .roles import is_head_of
 
 
 def get_department_for(person, pk, *, to="view"):
@@ -29,8 +30,7 @@ def can_manage_department(person, department):
     """Heads (of the department or the department a section is in), delegates and administrators."""
     if person.is_administrator:
         return True
-    heads_of = {department.pk, department.parent_id} - {None}
-    if person.memberships.filter(department_id__in=heads_of, is_head=True).exists():
+    if is_head_of(person, department):
         return True
     return person.has_perm("organisation.manage_department", department)
 

@@ -161,3 +161,60 @@ def test_a_sealed_row_moved_in_the_chain_is_reported(signed):
     first, second = History.objects.order_by("chain_position")[:2]
     History.objects.filter(pk=first.pk).update(chain_position=10_000)
     assert any("chain is broken" in problem for problem in problems())
+
+
+@pytest.mark.django_db
+def test_a_history_row_inserted_behind_the_portals_back_is_never_sealed_as_genuine(signed):
+    from qms_portal.audit_trail import seal
+
+    History = Revision.history.model
+    genuine = History.objects.order_by("chain_position").last()
+    forged = History.objects.get(pk=genuine.pk)
+    forged.pk = forged.history_id = None
+    forged.change_summary = "approved by nobody"
+    forged.chain_hash, forged.chain_position = "", None
+    History.objects.bulk_create([forged])  # straight into the table, as SQL would
+    assert seal(History) == 0
+    assert History.objects.filter(chain_position__isnull=True).count() == 1
+    assert problems() == [
+        f"documents.HistoricalRevision row {History.objects.latest('history_id').pk}: "
+        "the row was not written by the portal"
+    ]
+
+
+@pytest.mark.django_db
+def test_a_row_changed_before_it_was_sealed_is_reported_not_sealed(signed):
+    document = signed.document
+    document.title = "Awaiting its seal"
+    document.save()  # inside the test's transaction: written, not yet sealed
+    History = document.history.model
+    pending = History.objects.get(chain_position__isnull=True)
+    History.objects.filter(pk=pending.pk).update(title="Quietly changed")
+    assert seal_all()["documents.HistoricalDocument"] == 0
+    assert problems() == [
+        f"documents.HistoricalDocument row {pending.pk}: the row was not written by the portal"
+    ]
+
+
+@pytest.mark.django_db
+def test_a_row_left_unsealed_for_long_is_reported(signed):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from qms_portal.audit_trail import portal_token
+
+    document = signed.document
+    document.title = "Sealing stopped"
+    document.save()
+    History = document.history.model
+    pending = History.objects.get(chain_position__isnull=True)
+    assert problems() == []  # fresh: the commit or the beat task seals it
+    pending.history_date = timezone.now() - timedelta(hours=1)  # written by the portal an hour ago
+    History.objects.filter(pk=pending.pk).update(
+        history_date=pending.history_date, chain_hash=portal_token(pending)
+    )
+    assert problems() == [
+        f"documents.HistoricalDocument row {pending.pk}: "
+        "the row has not been sealed (is beat running?)"
+    ]

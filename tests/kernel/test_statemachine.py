@@ -110,3 +110,34 @@ def test_refusal_labels_follow_the_readers_language():
     with pytest.raises(RuleError) as refusal:
         MACHINE.require(ticket("closed"), "start")
     assert "so it cannot be" not in str(refusal.value)  # the sentence itself is translated
+
+
+def test_every_step_of_every_portal_machine_reads_as_a_verb_in_chinese():
+    """The refusal sentence ends "…因此无法%(action)s。": each step label has its own ("step")
+    translation, never one shared with a field name such as "approved at"."""
+    import importlib
+
+    from qms_portal.statemachine import _MACHINES
+
+    for module in (
+        "documents.workflow",
+        "services.workflow",
+        "audits.auditing.workflow",
+        "audits.capa.workflow",
+        "audits.review.workflow",
+        "audits.packs.workflow",
+        "assessment.workflow",
+    ):
+        importlib.import_module(module)
+    portal_machines = [
+        m for model, m in _MACHINES.items() if model.__module__.split(".")[0] != "tests"
+    ]
+    assert len(portal_machines) >= 8
+    translation.activate("zh-hans")
+    for machine in portal_machines:
+        for transition in machine.transitions:
+            with translation.override(None):
+                english = str(transition.label)
+            chinese = str(transition.label)
+            assert chinese != english, f"{transition.name}: {english!r} is not translated"
+            assert "时间" not in chinese, f"{transition.name}: {chinese!r} is a field name"
