@@ -130,13 +130,11 @@ def seal(model, *, using=None):
                 continue  # not written by the portal (or changed since): verify reports it
             previous = head.last_hash or GENESIS
             chain_hash = row_hash(previous, row)
+            unsealed = model.objects.using(database).filter(pk=row.pk, chain_position__isnull=True)
+            position = head.length + 1
             # history-exempt: the chain columns of a history row, written once when it is sealed
-            updated = (
-                model.objects.using(database)
-                .filter(pk=row.pk, chain_position__isnull=True)
-                .update(
-                    chain_previous=previous, chain_hash=chain_hash, chain_position=head.length + 1
-                )
+            updated = unsealed.update(
+                chain_previous=previous, chain_hash=chain_hash, chain_position=position
             )
             if updated != 1:  # only possible if another sealer ignored the head lock
                 raise RuntimeError(f"{label} row {row.pk} was sealed twice")
