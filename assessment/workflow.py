@@ -23,7 +23,7 @@ from audits.capa.models import Action
 from audits.capa.workflow import _action_create
 from qms_portal.errors import RuleError
 from qms_portal.history_reasons import reason as history_reason
-from qms_portal.organisation.models import Membership
+from qms_portal.organisation.roles import heads_of
 from qms_portal.signatures import record_signature
 from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
@@ -365,17 +365,13 @@ def assessment_approve(*, assessment, signer, password):
 
 
 def _improvement_owner(result, fallback):
-    head = (
-        Membership.objects.filter(
-            department__in=result.indicator.departments.all(),
-            is_head=True,
-            person__is_active=True,
-        )
-        .select_related("person", "department")
-        .order_by("department__code")
-        .first()
-    )
-    return (head.person, head.department) if head else (fallback, None)
+    """The head of the indicator's first responsible department (by code) that has one."""
+    departments = sorted(result.indicator.departments.all(), key=lambda department: department.code)
+    heads = heads_of([department.pk for department in departments])
+    for department in departments:
+        if heads[department.pk]:
+            return heads[department.pk][0], department
+    return fallback, None
 
 
 @transaction.atomic

@@ -26,7 +26,6 @@ from qms_portal.history_reasons import reason as history_reason
 from qms_portal.organisation.models import Person
 from qms_portal.organisation.notifications import notify
 from qms_portal.organisation.roles import is_administrator_of, is_quality_manager_of
-from qms_portal.organisation.signing import confirm_signature_password
 from qms_portal.signatures import record_signature
 from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
@@ -459,12 +458,6 @@ def sign(*, revision_id, signer, password, meaning, comment=""):
     bound to the revision's fingerprint. The last approval makes the revision approved, and
     effective at once when its effective date has come.
     """
-    confirm_signature_password(
-        signer,
-        password,
-        error=DocumentError,
-        wrong_password_message=_("The password is not correct; the revision was not signed."),
-    )
     comment = (comment or "").strip()
     step = STEP_OF_MEANING.get(meaning)
     with transaction.atomic():
@@ -489,6 +482,8 @@ def sign(*, revision_id, signer, password, meaning, comment=""):
             meaning=meaning,
             duplicate=_("This signature has already been recorded."),
             error=DocumentError,
+            password=password,
+            wrong_password=_("The password is not correct; the revision was not signed."),
             revision=revision,
             comment=comment,
             review_round=revision.review_round,

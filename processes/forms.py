@@ -11,7 +11,7 @@ from qms_portal.organisation.models import Department, Person
 
 from . import periods
 from .models import Clause, Kpi, Process, Risk, Status
-from .workflow import KPI_FIELDS
+from .workflow import KPI_FIELDS, RISK_FIELDS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -200,16 +200,7 @@ class CorrectionForm(forms.Form):
 class RiskForm(forms.ModelForm):
     class Meta:
         model = Risk
-        fields = [
-            "kind",
-            "description",
-            "likelihood",
-            "impact",
-            "treatment",
-            "owner",
-            "review_date",
-            "is_closed",
-        ]
+        fields = RISK_FIELDS  # the fields the workflow saves, named once
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "treatment": forms.Textarea(attrs={"rows": 3}),

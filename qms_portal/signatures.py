@@ -77,7 +77,7 @@ def record_signature(
     meaning,
     duplicate,
     error,
-    password=None,
+    password,
     wrong_password=None,
     reason=None,
     **fields,
@@ -85,13 +85,17 @@ def record_signature(
     """Create one signature of ``model`` by ``signer`` with ``meaning``, sealed by its digest.
 
     ``fields`` name what is signed and its fingerprint (``revision=…, revision_fingerprint=…``).
-    With ``password`` the signer's password is checked first (``wrong_password`` is the message).
-    ``duplicate`` is the message of the ``error`` raised if the same signature exists already.
+    The signer's re-entered ``password`` is always checked first (``wrong_password`` is the
+    message), so no caller can record a signature without it. ``duplicate`` is the message of the
+    ``error`` raised if the same signature exists already.
     """
-    if password is not None:
-        confirm_signature_password(
-            signer, password, error=error, wrong_password_message=wrong_password
-        )
+    confirm_signature_password(
+        signer,
+        password,
+        error=error,
+        wrong_password_message=wrong_password
+        or _("The password is not correct; nothing was signed."),
+    )
     signature = model(
         signer=signer,
         printed_name=signer.get_full_name() or signer.get_username(),

@@ -23,7 +23,6 @@ from qms_portal.errors import RuleError
 from qms_portal.organisation.models import Department
 from qms_portal.organisation.notifications import notify
 from qms_portal.organisation.roles import heads_of
-from qms_portal.organisation.signing import confirm_signature_password
 from qms_portal.signatures import record_signature
 from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
@@ -550,8 +549,9 @@ _removing_file_on_failure = uploads.removing_on_failure
 # --- Signatures ----------------------------------------------------------------------------
 
 
-def _record_signature(*, signer, meaning, audit=None, review=None):
-    """A report signature on ``audit`` or ``review``, bound to its fingerprint now."""
+def _record_signature(*, signer, password, meaning, audit=None, review=None):
+    """A report signature on ``audit`` or ``review`` (password re-checked), bound to its
+    fingerprint now."""
     signed = audit or review
     return record_signature(
         ReportSignature,
@@ -559,25 +559,16 @@ def _record_signature(*, signer, meaning, audit=None, review=None):
         meaning=meaning,
         duplicate=_("This report already carries that signature."),
         error=AuditRuleError,
+        password=password,
         audit=audit,
         review=review,
         fingerprint=signed.fingerprint(),
     )
 
 
-def _check_password(signer, password):
-    confirm_signature_password(
-        signer,
-        password,
-        error=AuditRuleError,
-        wrong_password_message=_("The password is not correct; nothing was signed."),
-    )
-
-
 @transaction.atomic
 def audit_sign(*, audit, signer, password, meaning):
     """Sign the audit report as lead auditor or as the auditee representative."""
-    _check_password(signer, password)
     audit = _lock_audit(audit.pk)
     step = SIGN_STEPS.get(meaning)
     if step is None:
@@ -589,4 +580,4 @@ def audit_sign(*, audit, signer, password, meaning):
         )
     when_not = _("The report is signed while the audit is in reporting; it is %(status)s.")
     _require(audit, step, signer, when_not)
-    return _record_signature(signer=signer, meaning=meaning, audit=audit)
+    return _record_signature(signer=signer, password=password, meaning=meaning, audit=audit)

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext_lazy
 
 from qms_portal.organisation.roles import is_quality_manager_of
-from qms_portal.organisation.signing import confirm_signature_password
 from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
 from ..auditing.models import ReportSignature
@@ -176,12 +175,6 @@ def review_add_action(*, review, actor, title, owner, due_date, description=""):
 @transaction.atomic
 def review_sign(*, review, signer, password):
     """The chair signs the minutes; they are then final."""
-    confirm_signature_password(
-        signer,
-        password,
-        error=ReviewError,
-        wrong_password_message=_("The password is not correct; nothing was signed."),
-    )
     review = _lock_review(review.pk)
     if not access.is_chair(signer, review):
         raise PermissionDenied(_("Only the chair of the review signs the minutes."))
@@ -189,7 +182,7 @@ def review_sign(*, review, signer, password):
     if not review.decisions.strip():
         raise ReviewError(_("Record the decisions before signing the minutes."))
     signature = _record_signature(
-        signer=signer, meaning=ReportSignature.Meaning.CHAIR, review=review
+        signer=signer, password=password, meaning=ReportSignature.Meaning.CHAIR, review=review
     )
     REVIEW_MACHINE.move(
         review, "sign", actor=signer, reason=gettext_noop("Minutes signed by the chair")

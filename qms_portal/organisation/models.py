@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from ..visibility import AgencyScopedQuerySet
 from .roles import INTERNAL_ROLES, Role
 
 code_validator = RegexValidator(
@@ -38,21 +39,14 @@ class Agency(models.Model):
         return self.short_name or self.name
 
 
-class DepartmentQuerySet(models.QuerySet):
-    def visible_to(self, person):
-        """Agency people see their agency's departments; a certifier only those shared with them."""
-        if not person.is_authenticated or not person.is_active:
-            return self.none()
-        if person.is_superuser:
-            return self
-        if person.is_certifier:
-            shared = DepartmentUserObjectPermission.objects.filter(
-                user=person, permission__codename="view_department"
-            ).values("content_object_id")
-            return self.filter(pk__in=shared)
-        if person.agency_id is None:
-            return self.none()
-        return self.filter(agency_id=person.agency_id)
+class DepartmentQuerySet(AgencyScopedQuerySet):
+    """Agency people see their agency's departments; a certifier only those shared with them."""
+
+    def visible_to_certifier(self, person):
+        shared = DepartmentUserObjectPermission.objects.filter(
+            user=person, permission__codename="view_department"
+        ).values("content_object_id")
+        return self.filter(pk__in=shared)
 
     def top_level(self):
         return self.filter(parent__isnull=True)

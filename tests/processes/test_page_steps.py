@@ -1,7 +1,6 @@
 """Each page offers exactly the steps the workflow would take from this person, and a step not
 offered is refused when posted anyway (4xx, nothing changed)."""
 
-import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,6 +11,7 @@ from django.utils import timezone
 from audits.capa.models import Action
 from processes import periods, workflow
 from processes.models import Interaction, Kpi, Measurement, Process, Risk
+from tests.page_steps import shown_steps
 
 from .conftest import make_process
 
@@ -63,9 +63,9 @@ def state():
     )
 
 
-def shown_steps(response):
+def steps_on(response):
     assert response.status_code == 200
-    return set(re.findall(r'data-step="([a-z_]+)"', response.content.decode()))
+    return shown_steps(response.content.decode())
 
 
 def expected(*records, person):
@@ -157,7 +157,7 @@ def test_a_page_offers_exactly_the_available_steps_and_refuses_the_others(
     person = request.getfixturevalue(persona)
     client.force_login(person)
     url, records, posts = pages(world)[page]
-    offered = shown_steps(client.get(url))
+    offered = steps_on(client.get(url))
     assert offered == expected(*records, person=person)
     assert offered <= set(posts)
     before = state()
@@ -173,7 +173,7 @@ def test_editors_are_offered_every_step(client, request, world, persona):
     person = request.getfixturevalue(persona)
     client.force_login(person)
     for url, _records, posts in pages(world).values():
-        assert shown_steps(client.get(url)) == set(posts)
+        assert steps_on(client.get(url)) == set(posts)
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,12 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from audits.auditing import workflow as audit_workflow
 from documents import workflow
 from documents.models import Signature
+from tests.audits.conftest import plan, run_audit
 from tests.conftest import PASSWORD
 from tests.documents.conftest import draft_document
 
@@ -72,24 +74,51 @@ def test_failed_sign_ins_lock_signing(in_review, colleague, client):
         sign(in_review, colleague, PASSWORD)
 
 
-def test_audit_signatures_share_the_same_count(in_review, colleague):
-    """Audit reports, review minutes and self-assessments re-enter the password the same way."""
-    sign_audit = audit_workflow._check_password
-    with pytest.raises(workflow.DocumentError):
-        sign(in_review, colleague, "guess")
+@pytest.fixture
+def audit_in_reporting(settings, quality_manager, auditor, agency, department_a):
+    """An audit led by ``auditor``, reported and waiting for its signatures."""
+    settings.LOGIN_FAILURE_LIMIT = 3
+    today = timezone.localdate()
+    programme = audit_workflow.programme_create(
+        actor=quality_manager, agency=agency, year=today.year, title="Programme"
+    )
+    audit = plan(programme, quality_manager, department=department_a, lead=auditor)
+    run_audit(audit, auditor)
+    audit_workflow.audit_report(audit=audit, actor=auditor, summary="Conforming overall.")
+    return audit
+
+
+def sign_audit(audit, person, password):
+    return audit_workflow.audit_sign(
+        audit=audit, signer=person, password=password, meaning="lead_auditor"
+    )
+
+
+def test_audit_signatures_share_the_same_count(audit_in_reporting, auditor, client):
+    """Audit reports, review minutes, self-assessments and documents all sign through
+    ``record_signature``: wrong passwords there and at sign-in count toward one lock."""
     for _ in range(2):
         with pytest.raises(audit_workflow.AuditRuleError, match="password is not correct"):
-            sign_audit(colleague, "guess")
+            sign_audit(audit_in_reporting, auditor, "guess")
+    client.post(reverse("login"), {"username": "auditor", "password": "wrong"})
     with pytest.raises(audit_workflow.AuditRuleError, match="Too many wrong passwords"):
-        sign_audit(colleague, PASSWORD)
+        sign_audit(audit_in_reporting, auditor, PASSWORD)
+    assert not audit_in_reporting.signatures.exists()
 
 
-def test_a_correct_password_before_the_limit_clears_the_count(in_review, colleague):
+def test_a_correct_password_before_the_limit_clears_the_count(in_review, colleague, client):
     for _ in range(2):
         with pytest.raises(workflow.DocumentError):
             sign(in_review, colleague, "guess")
     sign(in_review, colleague, PASSWORD)
     assert Signature.objects.count() == 1
-    for _ in range(2):
-        with pytest.raises(audit_workflow.AuditRuleError, match="password is not correct"):
-            audit_workflow._check_password(colleague, "guess")
+    for number in range(2):  # two more failures stay under the limit of three: the count restarted
+        client.post(
+            reverse("login"),
+            {"username": "colleague", "password": "wrong"},
+            REMOTE_ADDR=f"10.0.1.{number}",
+        )
+    response = client.post(
+        reverse("login"), {"username": "colleague", "password": PASSWORD}, REMOTE_ADDR="10.0.1.9"
+    )
+    assert response.status_code == 302

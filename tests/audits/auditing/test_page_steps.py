@@ -5,11 +5,7 @@ For every persona and every state of an audit, the actions on the page (``data-s
 when posted, and every step not offered is refused (4xx) without changing anything.
 """
 
-import re
-from types import SimpleNamespace
-
 import pytest
-from django.db import transaction
 from django.urls import reverse
 
 from audits.auditing import workflow
@@ -17,6 +13,13 @@ from audits.auditing.models import Evidence, ReportSignature
 from tests.audits.conftest import plan, run_audit
 from tests.conftest import PASSWORD, make_person
 from tests.documents.conftest import pdf_upload
+from tests.page_steps import (
+    assert_accepted,
+    assert_page_offers,
+    assert_refused_unchanged,
+    fixtures_by_name,
+    shown_steps,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -108,12 +111,7 @@ def build(state, audit, w):
 @pytest.fixture
 def world(request):
     """The personas by name (``world.auditor``…)."""
-    return SimpleNamespace(**{name: request.getfixturevalue(name) for name in PERSONAS})
-
-
-def shown_steps(html):
-    """The step names the page's actions carry."""
-    return set(re.findall(r'data-step="([a-z_]+)"', html))
+    return fixtures_by_name(request, PERSONAS)
 
 
 def step_request(step, audit):
@@ -174,30 +172,22 @@ def test_the_audit_page_offers_exactly_the_steps_the_workflow_accepts(
     w = world
     audit = build(state, audit, w)
     person = getattr(w, persona)
-    client.force_login(person)
     expected = EXPECTED[state][persona]
-
-    response = client.get(audit.get_absolute_url())
+    assert_page_offers(
+        client,
+        person,
+        audit.get_absolute_url(),
+        expected,
+        lambda: workflow.available_steps(audit, person),
+    )
     if expected is HIDDEN:
-        assert response.status_code == 404
         assert client.get(reverse("auditing:audit_pdf", args=[audit.pk])).status_code == 404
-    else:
-        assert response.status_code == 200
-        shown = shown_steps(response.content.decode())
-        assert shown == set(workflow.available_steps(audit, person))
-        assert shown == expected, f"{persona} on a {state} audit"
 
-    for step in sorted(POSTED_STEPS - (expected or set())):
-        before = snapshot(audit)
-        response = post_step(client, step, audit)
-        assert 400 <= response.status_code < 500, (step, response.status_code)
-        assert snapshot(audit) == before, f"{persona} changed a {state} audit by {step}"
+    def post(step):
+        return post_step(client, step, audit)
 
-    for step in sorted((expected or set()) & POSTED_STEPS):
-        savepoint = transaction.savepoint()
-        response = post_step(client, step, audit)
-        assert response.status_code == 302, (step, response.status_code)
-        transaction.savepoint_rollback(savepoint)
+    assert_refused_unchanged(post, POSTED_STEPS - (expected or set()), lambda: snapshot(audit))
+    assert_accepted(post, (expected or set()) & POSTED_STEPS)
 
 
 def test_the_head_of_the_audited_department_signs_for_the_auditee(

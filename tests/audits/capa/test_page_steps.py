@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from audits.capa import workflow
 from audits.capa.models import Action, Nonconformity
-from tests.audits.conftest import (
+from tests.audits.conftest import nc_to_implemented, raise_nc
+from tests.page_steps import (
     assert_accepted,
     assert_page_offers,
     assert_refused_unchanged,
-    nc_to_implemented,
-    raise_nc,
+    fixtures_by_name,
 )
 
 pytestmark = pytest.mark.django_db
@@ -27,16 +27,10 @@ PERSONAS = ["owner", "colleague", "outsider", "quality_manager", "auditor", "cer
 HIDDEN = None  # the person does not see the record at all (404)
 
 
-class World:
-    def __init__(self, request):
-        for name in [*PERSONAS, "department_a"]:
-            setattr(self, name, request.getfixturevalue(name))
-
-
 @pytest.fixture
 def world(request, settings):
     settings.QMS_CAPA_VERIFICATION_WAIT_DAYS = 0  # verification may follow implementation at once
-    return World(request)
+    return fixtures_by_name(request, [*PERSONAS, "department_a"])
 
 
 def later(days):

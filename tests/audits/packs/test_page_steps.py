@@ -6,7 +6,6 @@ certifier, share expired), the actions on the page (``data-step``) are
 (4xx) without changing anything.
 """
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from django.utils import timezone
 from audits.packs import workflow
 from audits.packs.models import EvidencePack, PackDownload, PackShare
 from tests.audits.packs.conftest import define, share
+from tests.page_steps import fixtures_by_name, shown_steps
 
 pytestmark = pytest.mark.django_db
 
@@ -72,19 +72,9 @@ def build(state, w, capture):
     return pack
 
 
-class World:
-    def __init__(self, request):
-        for name in [*PERSONAS, "department_a", "records"]:
-            setattr(self, name, request.getfixturevalue(name))
-
-
 @pytest.fixture
 def world(request):
-    return World(request)
-
-
-def shown_steps(html):
-    return set(re.findall(r'data-step="([a-z_]+)"', html))
+    return fixtures_by_name(request, [*PERSONAS, "department_a", "records"])
 
 
 def snapshot(pack):

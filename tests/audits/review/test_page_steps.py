@@ -12,8 +12,13 @@ from django.utils import timezone
 
 from audits.review import workflow
 from audits.review.models import ManagementReview
-from tests.audits.conftest import assert_accepted, assert_page_offers, assert_refused_unchanged
 from tests.conftest import PASSWORD
+from tests.page_steps import (
+    assert_accepted,
+    assert_page_offers,
+    assert_refused_unchanged,
+    fixtures_by_name,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,15 +49,9 @@ EXPECTED = {
 }
 
 
-class World:
-    def __init__(self, request):
-        for name in PERSONAS:
-            setattr(self, name, request.getfixturevalue(name))
-
-
 @pytest.fixture
 def world(request):
-    return World(request)
+    return fixtures_by_name(request, PERSONAS)
 
 
 def build(state, w):
