@@ -352,7 +352,6 @@ def assessment_approve(*, assessment, signer, password):
         duplicate=_("This assessment is signed already."),
         error=AssessmentRuleError,
         password=password,
-        wrong_password=_("The password is not correct; nothing was signed."),
         reason=SIGNED,
         assessment=assessment,
         fingerprint=assessment.fingerprint(),
