@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make test` runs the suite in one process per core (pytest-xdist), each test module whole in one
+# process (its module fixtures built once); TEST_PROCESSES=0 runs it in this process alone.
+TEST_PROCESSES ?= auto
 # Debian packages: Pango for WeasyPrint, fonts (Latin and CJK) for PDFs.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk gettext chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -17,7 +20,7 @@ run: setup migrate seed  ## Install, migrate, seed the demo agency and serve htt
 	DEBUG=$${DEBUG:-true} $(MANAGE) runserver $(HOST):$(PORT)
 
 test: setup  ## Run the test suite (embedded, or against DATABASE_URL / REDIS_URL when set)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 setup: system-packages venv messages
 

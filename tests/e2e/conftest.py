@@ -8,23 +8,17 @@ title, a label on every visible form field, and the main form submitted from the
 Screenshots land in ``test-artifacts/e2e/`` (git-ignored), named after the test and the step.
 """
 
-import importlib
 import os
 import re
 from io import BytesIO, StringIO
 from pathlib import Path
 
 import pytest
-from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.db import connections
 from django.test import override_settings
 from playwright.sync_api import expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
-
-load_clause_catalogue = importlib.import_module(
-    "processes.migrations.0002_iso9001_clause_catalogue"
-).load_clauses
 
 CHROMIUM = "/usr/bin/chromium"
 # No network on the build machines: keep Chromium from calling home (and retrying forever).
@@ -126,8 +120,8 @@ def portal_server(django_db_setup, django_db_blocker):
 def demo_portal(portal_server, django_db_blocker, browser, tmp_path_factory):
     """The demo agency on the live server, seeded once per journey module; emptied afterwards.
 
-    Emptying the database re-creates the role groups (post_migrate) but not the ISO 9001
-    clauses, which a data migration loads: load them again (idempotent) for the tests after.
+    Emptying the database sends ``post_migrate``, which re-creates the role groups and the ISO 9001
+    clause catalogue for the tests after.
     """
     plain_http = override_settings(
         SESSION_COOKIE_SECURE=False,  # plain http on 127.0.0.1: keep the cookies
@@ -137,13 +131,11 @@ def demo_portal(portal_server, django_db_blocker, browser, tmp_path_factory):
         MEDIA_ROOT=tmp_path_factory.mktemp("media"),
     )
     with django_db_blocker.unblock(), plain_http:
-        load_clause_catalogue(django_apps, None)
         call_command("seed_demo", stdout=StringIO())
         try:
             yield portal_server.url
         finally:
             call_command("flush", interactive=False, verbosity=0)
-            load_clause_catalogue(django_apps, None)
             # While Playwright's loop runs, Django keeps connections per context, not per thread:
             # close them here, or PostgreSQL refuses to drop the test database at the end.
             connections.close_all()

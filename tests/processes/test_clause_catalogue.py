@@ -1,8 +1,14 @@
 """The ISO 9001:2015 clause catalogue is loaded by a migration, numbers and titles only."""
 
-import pytest
+import importlib
 
+import pytest
+from django.core.management import call_command
+
+from processes.apps import CLAUSE_CATALOGUE_MIGRATION
 from processes.models import Clause
+
+CLAUSE_CATALOGUE = importlib.import_module(CLAUSE_CATALOGUE_MIGRATION)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +37,12 @@ def test_catalogue_covers_the_clauses_the_issue_names():
 
 def test_titles_only_no_requirement_text():
     assert max(len(title) for title in Clause.objects.values_list("title", flat=True)) < 80
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_puts_the_catalogue_back():
+    """``manage.py flush`` (and each transactional test's clean-up) empties every table; the
+    catalogue is reference data, so the ``post_migrate`` that follows loads it again."""
+    call_command("flush", interactive=False, verbosity=0)
+    assert Clause.objects.count() == len(CLAUSE_CATALOGUE.CLAUSES)
+    assert Clause.objects.get(number="7.5.3").parent.number == "7.5"
