@@ -31,18 +31,47 @@ def is_audit_team(person, audit):
     return person.pk == audit.lead_auditor_id or audit.team.filter(pk=person.pk).exists()
 
 
+def audited_departments(audit, processes=None):
+    """The departments an audit looks into: its department (and the one a section belongs to),
+    the departments running its processes, and their sections."""
+    from qms_portal.organisation.models import Department
+
+    cached = processes is None and getattr(audit, "_audited_department_ids", None)
+    if cached:
+        return cached  # one page asks for every step: two queries, not two per step
+    planned = audit.processes.all() if processes is None else processes
+    audited = {audit.department_id, audit.department.parent_id} - {None}
+    audited |= {process.department_id for process in planned}
+    audited |= set(Department.objects.filter(parent_id__in=audited).values_list("pk", flat=True))
+    if processes is None:
+        audit._audited_department_ids = audited
+    return audited
+
+
+def is_independent_of(person, audit, processes=None):
+    """ISO 9001 9.2.2 c: nobody audits a department they belong to, nor a process it runs."""
+    return not (person.department_ids & audited_departments(audit, processes))
+
+
 def can_run_audit(person, audit):
-    """The lead auditor and the quality managers start, report and close an audit."""
-    return person.pk == audit.lead_auditor_id or is_quality_manager_of(person, audit.agency_id)
+    """Independence, for everyone (quality managers included): only the lead auditor starts,
+    reports and closes an audit."""
+    return person.pk == audit.lead_auditor_id and is_independent_of(person, audit)
 
 
 def can_work_on(person, audit):
-    """The audit team and the quality managers keep the checklist and record results."""
-    return is_audit_team(person, audit) or is_quality_manager_of(person, audit.agency_id)
+    """Only the audit team keeps the checklist and records results, and only while independent of
+    the audited department (someone who joined it since planning no longer may)."""
+    return is_audit_team(person, audit) and is_independent_of(person, audit)
 
 
 def is_lead_auditor(person, audit):
     return person.pk == audit.lead_auditor_id
+
+
+def may_change_finding(person, item):
+    """A result the lead auditor recorded is changed only by the lead auditor."""
+    return item.assessed_by_id != item.audit.lead_auditor_id or is_lead_auditor(person, item.audit)
 
 
 def can_sign_for_auditee(person, audit):
@@ -73,9 +102,9 @@ def get_audit_for(person, pk, *, to="view"):
     if audit is None:
         raise Http404(_("No such audit."))
     if to == "run" and not can_run_audit(person, audit):
-        raise PermissionDenied(_("Only the lead auditor or a quality manager can do this."))
+        raise PermissionDenied(_("Only the lead auditor can do this."))
     if to == "work" and not can_work_on(person, audit):
-        raise PermissionDenied(_("Only the audit team or a quality manager can do this."))
+        raise PermissionDenied(_("Only the audit team can do this."))
     return audit
 
 

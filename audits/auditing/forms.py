@@ -90,6 +90,7 @@ class ChecklistResultForm(forms.Form):
         label=_("Evidence notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
     attachment = forms.FileField(label=_("Attach evidence"), required=False)
+    reason = forms.CharField(label=_("Reason for the change"), max_length=300, required=False)
 
 
 class ReportForm(forms.Form):

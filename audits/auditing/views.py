@@ -290,6 +290,7 @@ def checklist_record(request, pk):
             result=form.cleaned_data["result"],
             evidence=form.cleaned_data["evidence"],
             upload=form.cleaned_data["attachment"],
+            reason=form.cleaned_data["reason"],
         )
     except workflow.AuditRuleError as error:
         return _refused(request, error, item.audit.get_absolute_url())

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 
 from qms_portal import sequences, uploads
 from qms_portal.errors import RuleError
-from qms_portal.organisation.models import Department
+from qms_portal.history_reasons import reason as history_reason
 from qms_portal.organisation.notifications import notify
 from qms_portal.organisation.roles import heads_of
 from qms_portal.signatures import record_signature
@@ -41,7 +41,7 @@ class AuditRuleError(RuleError):
     status_code = 400
 
 
-_WORK = gettext_lazy("Only the audit team or a quality manager can edit the checklist.")
+_WORK = gettext_lazy("Only the audit team can edit the checklist.")
 
 #: The audit's steps. ``start``, ``report`` and ``close`` move it; the others keep its state but
 #: are offered and checked the same way (the checklist is kept while the audit is planned or in
@@ -54,7 +54,7 @@ MACHINE = StateMachine(
         target=AS.IN_PROGRESS,
         label=pgettext_lazy("step", "started"),
         allowed=access.can_run_audit,
-        refusal=gettext_lazy("Only the lead auditor or a quality manager can start the audit."),
+        refusal=gettext_lazy("Only the lead auditor can start the audit."),
     ),
     Transition(
         "generate_checklist",
@@ -102,7 +102,7 @@ MACHINE = StateMachine(
         target=AS.REPORTING,
         label=pgettext_lazy("step", "moved to reporting"),
         allowed=access.can_run_audit,
-        refusal=gettext_lazy("Only the lead auditor or a quality manager can end the audit."),
+        refusal=gettext_lazy("Only the lead auditor can end the audit."),
     ),
     Transition(
         "sign_as_lead_auditor",
@@ -125,7 +125,7 @@ MACHINE = StateMachine(
         target=AS.CLOSED,
         label=pgettext_lazy("step", "closed"),
         allowed=access.can_run_audit,
-        refusal=gettext_lazy("Only the lead auditor or a quality manager can close the audit."),
+        refusal=gettext_lazy("Only the lead auditor can close the audit."),
     ),
     model=Audit,
     tones={
@@ -208,11 +208,8 @@ def _check_auditors(audit, team, processes):
                 _("%(person)s does not hold the auditor role; choose a trained auditor.")
                 % {"person": person.display_name}
             )
-    audited = {audit.department_id, audit.department.parent_id} - {None}
-    audited |= {p.department_id for p in processes}
-    audited |= set(Department.objects.filter(parent_id__in=audited).values_list("pk", flat=True))
     for person in auditors:
-        if person.department_ids & audited:
+        if not access.is_independent_of(person, audit, processes):
             raise AuditRuleError(
                 _(
                     "%(person)s works in the audited department, and an auditor may not audit "
@@ -500,8 +497,26 @@ def check_evidence_file(upload, agency):
     return uploads.check_upload(upload, folder=f"audits/{agency.code}")
 
 
-def checklist_record(*, item, actor, result, evidence="", question=None, upload=None):
-    """Record an auditor's result for one item, with notes and optionally a file."""
+def _check_finding_change(item, actor, result, evidence, reason):
+    """A recorded result changes only with a reason (kept in the history), and a result the lead
+    auditor recorded only by the lead auditor; returns the history reason."""
+    if not item.assessed_by_id or (item.result, item.evidence) == (result, evidence):
+        return gettext_noop("Result recorded")
+    if not access.may_change_finding(actor, item):
+        raise PermissionDenied(
+            _("Only the lead auditor changes a result the lead auditor recorded.")
+        )
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise AuditRuleError(
+            _("This result was recorded already; say why you change it (kept in the history).")
+        )
+    return history_reason(gettext_noop("Result changed"), reason)
+
+
+def checklist_record(*, item, actor, result, evidence="", question=None, upload=None, reason=""):
+    """Record an auditor's result for one item, with notes and optionally a file. Changing a
+    recorded result needs a reason; the lead auditor's results are the lead auditor's to change."""
     if result not in ChecklistItem.Result.values:
         raise AuditRuleError(_("Choose a result from the list."))
     if result in (ChecklistItem.Result.MINOR, ChecklistItem.Result.MAJOR) and not evidence.strip():
@@ -521,13 +536,15 @@ def checklist_record(*, item, actor, result, evidence="", question=None, upload=
         for step in ("record_result", "attach_evidence") if checked else ("record_result",):
             _require(audit, step, actor, in_progress)
         item = ChecklistItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
+        item.audit = audit
+        change = _check_finding_change(item, actor, result, evidence.strip(), reason)
         item.result = result
         item.evidence = evidence.strip()
         if question is not None and question.strip():
             item.question = question.strip()
         item.assessed_by = actor
         item.assessed_at = timezone.now()
-        save_with_history(item, actor=actor, reason=gettext_noop("Result recorded"))
+        save_with_history(item, actor=actor, reason=change)
         if checked:
             attachment = Evidence(
                 item=item,
