@@ -229,9 +229,59 @@ def _unsealed_problems(model, label):
 
 
 def verify_chains():
-    """Verify every chained history table: {table: (rows checked, [problems])}."""
+    """Verify every chained history table and every signature table:
+    {table: (rows checked, [problems])}."""
     results = {}
     for model in chained_models():
         problems, count = verify_chain(model)
         results[model._meta.label] = (count, problems)
+    for model in signature_models():
+        problems, count = verify_signatures(model)
+        results[model._meta.label] = (count, problems)
     return results
+
+
+def signature_models():
+    from .signatures import SignatureBase
+
+    return [m for m in apps.get_models() if issubclass(m, SignatureBase)]
+
+
+#: The fields of a signature its digest seals, compared with the (chained) history row.
+SIGNATURE_FIELDS = ("signer_id", "printed_name", "meaning", "signed_at", "digest")
+
+
+def verify_signatures(model):
+    """The signature rows themselves, against their digest and their chained history.
+
+    A signature is written once and never changed: each live row must still match its own digest
+    and the history row written with it (so an edit that recomputes the digest is caught too), and
+    every signature the history says was given must still exist, unless the history records its
+    removal through the portal.
+    """
+    label = model._meta.label
+    history = model.history.model
+    problems = []
+    live = {signature.pk: signature for signature in model._base_manager.all()}
+    written = {}
+    removed = set()
+    for row in history.objects.order_by("history_id"):
+        if row.history_type == "-":
+            removed.add(row.id)
+        else:
+            written.setdefault(row.id, row)  # the row written when it was given
+    for pk, signature in sorted(live.items()):
+        if signature.digest != signature.compute_digest():
+            problems.append(
+                ChainProblem(label, None, f"signature {pk} no longer matches its digest")
+            )
+        first = written.get(pk)
+        if first is None:
+            problems.append(ChainProblem(label, None, f"signature {pk} has no history"))
+        elif any(getattr(first, f) != getattr(signature, f) for f in SIGNATURE_FIELDS):
+            problems.append(
+                ChainProblem(label, None, f"signature {pk} differs from the one recorded")
+            )
+    for pk in sorted(set(written) - set(live) - removed):
+        problems.append(ChainProblem(label, None, f"signature {pk} was removed"))
+    return problems, len(live)

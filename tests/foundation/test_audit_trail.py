@@ -63,15 +63,18 @@ def test_a_deleted_row_breaks_the_chain(signed):
     assert problems() == [
         f"documents.HistoricalSignature row {second.pk}: the chain is broken before this row (a row removed or inserted)",
         "documents.HistoricalSignature: the chain head records 2 rows but the table has 1 (rows removed?)",
+        f"documents.Signature: signature {first.id} has no history",
     ]
 
 
 @pytest.mark.django_db
 def test_removing_the_last_rows_is_noticed(signed):
     History = Signature.history.model
-    History.objects.order_by("-history_id").first().delete()
+    last = History.objects.order_by("-history_id").first()
+    last.delete()
     found = problems()
-    assert len(found) == 1 and "rows removed" in found[0]
+    assert len(found) == 2 and "rows removed" in found[0]
+    assert found[1] == f"documents.Signature: signature {last.id} has no history"
 
 
 @pytest.mark.services
@@ -103,9 +106,15 @@ def test_concurrent_writers_keep_one_chain(settings, tmp_path, owner, department
 
 @pytest.mark.django_db
 def test_the_demo_agency_audit_trail_is_intact(settings, tmp_path):
+    """A fresh install passes its own tamper check: ``seed_demo`` then ``verify_audit_trail``
+    (both CI passes run it: SQLite and PostgreSQL; the demo's pack shares once hashed a datetime
+    in +08:00 and read it back in UTC)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     call_command("seed_demo", stdout=StringIO())
-    seal_all()
+    report = StringIO()
+    call_command("verify_audit_trail", stdout=report)  # raises CommandError on any problem
+    assert "problems" not in report.getvalue()
+    assert "packs.HistoricalPackShare" in report.getvalue()
     results = verify_chains()
     assert sum(count for count, _problems in results.values()) > 50
     assert problems() == []
@@ -116,10 +125,12 @@ def test_deleting_the_last_rows_and_the_chain_head_is_noticed(signed):
     from qms_portal.organisation.models import AuditChainHead
 
     History = Signature.history.model
-    History.objects.order_by("-history_id").first().delete()
+    last = History.objects.order_by("-history_id").first()
+    last.delete()
     AuditChainHead.objects.filter(table="documents.HistoricalSignature").delete()
     assert problems() == [
-        "documents.HistoricalSignature: chain head missing but the table has 1 rows"
+        "documents.HistoricalSignature: chain head missing but the table has 1 rows",
+        f"documents.Signature: signature {last.id} has no history",
     ]
 
 
@@ -218,3 +229,38 @@ def test_a_row_left_unsealed_for_long_is_reported(signed):
         f"documents.HistoricalDocument row {pending.pk}: "
         "the row has not been sealed (is beat running?)"
     ]
+
+
+@pytest.mark.django_db
+def test_a_signature_edited_behind_the_portals_back_is_reported_even_with_a_fresh_digest(signed):
+    """The signature tables themselves are checked, not only their history: a printed name
+    rewritten with its digest recomputed still differs from the signature the history recorded."""
+    signature = Signature.objects.get(meaning="approved")
+    signature.printed_name = "Somebody Else"
+    signature.digest = signature.compute_digest()
+    Signature.objects.filter(pk=signature.pk).update(
+        printed_name=signature.printed_name, digest=signature.digest
+    )
+    assert problems() == [
+        f"documents.Signature: signature {signature.pk} differs from the one recorded"
+    ]
+    with pytest.raises(CommandError, match="1 problems"):
+        call_command("verify_audit_trail", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_a_signature_whose_digest_no_longer_matches_is_reported(signed):
+    signature = Signature.objects.get(meaning="approved")
+    Signature.objects.filter(pk=signature.pk).update(
+        signed_at=signature.signed_at.replace(year=2020)
+    )
+    assert (
+        f"documents.Signature: signature {signature.pk} no longer matches its digest" in problems()
+    )
+
+
+@pytest.mark.django_db
+def test_a_signature_deleted_behind_the_portals_back_is_reported(signed):
+    signature = Signature.objects.get(meaning="reviewed")
+    Signature.objects.filter(pk=signature.pk)._raw_delete("default")  # no history row
+    assert problems() == [f"documents.Signature: signature {signature.pk} was removed"]
