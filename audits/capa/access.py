@@ -22,8 +22,24 @@ def can_work_on_nc(person, nc):
 
 
 def can_verify_nc(person, nc):
-    """A quality manager of the agency who is not the responsible person (ISO 9001 10.2.1 d)."""
-    return is_quality_manager_of(person, nc.agency_id) and person.pk != nc.owner_id
+    """Someone other than the responsible person judges effectiveness (ISO 9001 10.2.1 d): a
+    quality manager of the agency, or, for a nonconformity a quality manager is responsible for,
+    the agency's named verification deputy, so an agency with one quality manager can still close
+    that manager's own nonconformities independently."""
+    if not person.is_authenticated or person.pk == nc.owner_id:
+        return False
+    if is_quality_manager_of(person, nc.agency_id):
+        return True
+    return is_verification_deputy_for(person, nc)
+
+
+def is_verification_deputy_for(person, nc):
+    """The agency's verification deputy, on a nonconformity a quality manager is responsible for."""
+    return (
+        person.is_active
+        and person.pk == nc.agency.verification_deputy_id
+        and nc.owner.is_quality_manager
+    )
 
 
 def can_raise_from_request(person):
@@ -50,7 +66,9 @@ def can_verify_action(person, action):
 def get_nc_for(person, pk, *, to="view"):
     nc = (
         Nonconformity.objects.visible_to(person)
-        .select_related("owner", "raised_by", "department", "process", "clause", "audit", "kpi")
+        .select_related(
+            "agency", "owner", "raised_by", "department", "process", "clause", "audit", "kpi"
+        )
         .filter(pk=pk)
         .first()
     )

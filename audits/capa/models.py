@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from processes.models import Clause, Kpi, Measurement, Process, Risk
 from qms_portal.audit_trail import TableNamedHistoricalRecords
 from qms_portal.organisation.models import Agency, Department
+from qms_portal.organisation.roles import Role
 from qms_portal.visibility import AgencyScopedQuerySet
 
 from ..auditing.models import Audit, ChecklistItem, VisibleQuerySet
@@ -37,7 +38,10 @@ class NonconformityQuerySet(VisibleQuerySet):
     closed_statuses = ("closed",)
 
     def _involving(self, person):
-        return Q(owner=person) | Q(raised_by=person) | Q(actions__owner=person)
+        """Records naming the person, and for the agency's verification deputy the
+        nonconformities of quality managers, which they may be asked to verify."""
+        deputy_of = Q(agency__verification_deputy=person, owner__groups__name=Role.QUALITY_MANAGER)
+        return Q(owner=person) | Q(raised_by=person) | Q(actions__owner=person) | deputy_of
 
     def open(self):
         return self.exclude(status=Nonconformity.Status.CLOSED)

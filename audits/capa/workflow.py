@@ -27,7 +27,7 @@ from django.utils.translation import gettext_noop, pgettext_lazy
 
 from qms_portal import sequences
 from qms_portal.organisation.notifications import notify
-from qms_portal.organisation.roles import heads_of, is_quality_manager_of, quality_managers_of
+from qms_portal.organisation.roles import heads_of, quality_managers_of
 from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
 from ..auditing.workflow import AuditRuleError, _same_agency
@@ -435,14 +435,15 @@ def nc_verify(*, nc, actor, effective, notes, today=None):
     """
     nc = _lock_nc(nc.pk)
     _require(
-        is_quality_manager_of(actor, nc.agency_id),
-        _("Only a quality manager can %(what)s.")
-        % {"what": _("verify the effectiveness of corrective actions")},
-    )
-    _require(
         access.can_verify_nc(actor, nc),
-        _("You are responsible for %(ref)s; another quality manager must verify it.")
-        % {"ref": nc.reference},
+        _(
+            "You are responsible for %(ref)s; another quality manager, or the agency's "
+            "verification deputy, must verify it."
+        )
+        % {"ref": nc.reference}
+        if actor.pk == nc.owner_id
+        else _("Only a quality manager can %(what)s.")
+        % {"what": _("verify the effectiveness of corrective actions")},
     )
     name = "verify_effective" if effective else "verify_ineffective"
     NC_MACHINE.require(nc, name)

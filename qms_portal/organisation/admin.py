@@ -24,8 +24,9 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Agency)
 class AgencyAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "code"]
+    list_display = ["name", "code", "verification_deputy"]
     search_fields = ["name", "code"]
+    raw_id_fields = ["verification_deputy"]
 
 
 @admin.register(Department)

@@ -28,6 +28,19 @@ class Agency(models.Model):
     short_name = models.CharField(_("short name"), max_length=60, blank=True)
     code = models.CharField(_("code"), max_length=10, unique=True, validators=[code_validator])
     address = models.CharField(_("address"), max_length=300, blank=True)
+    verification_deputy = models.ForeignKey(
+        "Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verification deputy"),
+        help_text=_(
+            "Verifies the effectiveness of corrective action on nonconformities a quality manager "
+            "is responsible for (ISO 9001 10.2.1), where no other quality manager can: a deputy "
+            "or a member of top management, never the responsible person."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -6,10 +6,12 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
+from django.utils.translation import gettext_noop
 
 from qms_portal.organisation.models import Agency, Department, Person
 from qms_portal.organisation.roles import Role
 from qms_portal.organisation.workflow import add_member, share_department_with_certifier
+from qms_portal.statemachine import save_with_history
 
 DEMO_PASSWORD = "demo-qms-2026"
 
@@ -97,6 +99,9 @@ class Command(BaseCommand):
             username: self._person(agency, departments, *rest, username=username)
             for username, *rest in PEOPLE
         }
+        if agency.verification_deputy_id is None:  # one quality manager: the office director
+            agency.verification_deputy = people["staff.sun"]  # verifies the manager's own NCs
+            save_with_history(agency, actor=None, reason=gettext_noop("Verification deputy named"))
         certifier = self._certifier()
         for code in CERTIFIER_SHARED_DEPARTMENTS:
             if not certifier.has_perm("organisation.view_department", departments[code]):
