@@ -3,6 +3,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from qms_portal.organisation.admin import ReadOnlyAdmin
+
 from .models import (
     AssessmentResult,
     AssessmentSignature,
@@ -37,9 +39,10 @@ class SelfAssessmentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(AssessmentSignature)
-class AssessmentSignatureAdmin(SimpleHistoryAdmin):
+class AssessmentSignatureAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    """Signatures are final: inspected here, never edited or deleted."""
+
     list_display = ["assessment", "printed_name", "meaning", "signed_at"]
-    readonly_fields = [f.name for f in AssessmentSignature._meta.fields]
 
 
 @admin.register(TransparencySettings)

@@ -17,10 +17,19 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .errors import RuleError
 from .organisation.signing import confirm_signature_password
 from .statemachine import save_with_history
 
 FIELD_SEPARATOR = "\x1f"
+
+
+class SignatureIsFinal(RuleError):
+    """A signature, once given, is never changed or removed, by anyone (admin included)."""
+
+
+def _final():
+    return SignatureIsFinal(_("A signature is final: it is never changed or removed."))
 
 
 def digest_of(parts):
@@ -45,6 +54,15 @@ class SignatureBase(models.Model):
 
     def __str__(self):
         return f"{self.printed_name} — {self.get_meaning_display()}"
+
+    def save(self, *args, **kwargs):
+        """Only the first save writes a signature (``record_signature``); later ones are refused."""
+        if not self._state.adding:
+            raise _final()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise _final()
 
     def digest_parts(self):
         """The values the digest covers, in a fixed order (a subclass may add its own)."""
@@ -113,3 +131,20 @@ def record_signature(
 
 
 record_signature.alters_data = True
+
+
+def refuse_deletion(sender, instance, **kwargs):
+    """``pre_delete`` of every signature model: a queryset delete or a cascade is refused too."""
+    raise _final()
+
+
+def protect_signatures():
+    """Connect :func:`refuse_deletion` to each concrete signature model (once models are loaded)."""
+    from django.apps import apps
+    from django.db.models.signals import pre_delete
+
+    for model in apps.get_models():
+        if issubclass(model, SignatureBase):
+            pre_delete.connect(
+                refuse_deletion, sender=model, dispatch_uid=f"final:{model._meta.label}"
+            )

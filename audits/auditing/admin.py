@@ -3,6 +3,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from qms_portal.organisation.admin import ReadOnlyAdmin
+
 from .models import Audit, AuditProgramme, ChecklistItem, Evidence, ReportSignature
 
 
@@ -44,7 +46,8 @@ class EvidenceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ReportSignature)
-class ReportSignatureAdmin(SimpleHistoryAdmin):
+class ReportSignatureAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    """Signatures are final: inspected here, never edited or deleted."""
+
     list_display = ["printed_name", "meaning", "audit", "review", "signed_at"]
     list_select_related = ["audit", "review"]
-    readonly_fields = ["fingerprint", "digest"]

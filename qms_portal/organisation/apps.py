@@ -15,3 +15,7 @@ class OrganisationConfig(AppConfig):
         from .signals import ensure_role_groups
 
         post_migrate.connect(ensure_role_groups, dispatch_uid="qms_role_groups")
+
+        from qms_portal.signatures import protect_signatures
+
+        protect_signatures()
