@@ -9,11 +9,13 @@ from django.utils.translation import gettext as _
 
 from qms_portal import uploads
 from qms_portal.digests import sha256_of_file
+from qms_portal.errors import refused
 from qms_portal.organisation.notifications import notify
 from qms_portal.organisation.roles import quality_managers_of
 
-from . import workflow
-from .stamping import stamped_pdf
+from . import access, workflow
+from .models import Revision
+from .stamping import RETIRED_NOTICES, stamped_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,21 @@ def _report_tampering(revision, found):
         )
 
 
+def _refuse_retired_original(request, revision):
+    """A superseded or obsolete revision is never handed out as an unmarked original (ISO 9001
+    7.5.3.2): PDFs are served stamped; other formats only to those who may edit the document."""
+    message = _(
+        "Revision %(label)s of %(number)s is %(status)s and is no longer in force. Its file is "
+        "not a PDF, so it cannot be stamped as such; only the owner department and quality "
+        "managers may open the original."
+    ) % {
+        "label": revision.label,
+        "number": revision.document.number,
+        "status": revision.get_status_display().lower(),
+    }
+    return refused(request, message, status=409, back=revision.document.get_absolute_url())
+
+
 def serve_revision(request, revision):
     try:
         found = sha256_of_file(revision.file)
@@ -52,10 +69,13 @@ def serve_revision(request, revision):
     if found != revision.sha256:
         _report_tampering(revision, found)
         return render(request, "documents/integrity_error.html", {"revision": revision}, status=409)
-    workflow.record_opened(revision=revision, person=request.user)
     document = revision.document
     kind = uploads.KINDS_BY_CODE[revision.file_kind]
-    if revision.is_effective and kind is uploads.PDF:
+    retired = revision.status in (Revision.Status.SUPERSEDED, Revision.Status.OBSOLETE)
+    if retired and kind is not uploads.PDF and not access.can_edit(request.user, document):
+        return _refuse_retired_original(request, revision)
+    workflow.record_opened(revision=revision, person=request.user)
+    if (revision.is_effective or retired) and kind is uploads.PDF:
         with revision.file.open("rb") as source:
             content = stamped_pdf(
                 source,
@@ -63,6 +83,7 @@ def serve_revision(request, revision):
                 label=revision.label,
                 status=revision.get_status_display(),
                 date=timezone.localdate().isoformat(),
+                notice=RETIRED_NOTICES.get(revision.status, ""),
             )
         response = HttpResponse(content, content_type=kind.content_type)
         filename = f"{document.number}-rev{revision.label}.pdf"

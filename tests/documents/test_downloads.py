@@ -8,8 +8,17 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from documents import workflow
+from documents.models import Acknowledgement, Revision
 from qms_portal.organisation.models import Notification
-from tests.documents.conftest import PNG_BYTES, draft_document, make_effective, pdf_upload, upload
+from tests.documents.conftest import (
+    PNG_BYTES,
+    docx_bytes,
+    draft_document,
+    make_effective,
+    pdf_upload,
+    upload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +117,65 @@ def test_files_are_never_served_from_the_media_url(effective, quality_manager, c
     assert client.get(path).status_code == 404
     stored = effective.revisions.get().file.name
     assert client.get(f"/media/{stored}").status_code == 404
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def superseded(owner, department_a, colleague, quality_manager, first_upload):
+    """A document whose first revision (returned) has been replaced by a second, effective one."""
+    document = draft_document(owner, department_a, upload=first_upload)
+    first = make_effective(document.revisions.get(), reviewer=colleague, approver=quality_manager)
+    second = workflow.start_revision(
+        document=document, actor=owner, change_summary="Second issue", upload=pdf_upload()
+    )
+    make_effective(second, reviewer=colleague, approver=quality_manager)
+    first.refresh_from_db()
+    assert first.status == Revision.Status.SUPERSEDED
+    return document, first
+
+
+@pytest.mark.parametrize("state", ["superseded", "obsolete"])
+def test_old_pdf_revisions_are_served_stamped_as_no_longer_in_force(
+    state, owner, department_a, colleague, quality_manager, outsider, client
+):
+    document, first = superseded(
+        owner, department_a, colleague, quality_manager, pdf_upload(pages=2)
+    )
+    if state == "obsolete":
+        workflow.make_obsolete(document_id=document.pk, actor=owner, reason="Merged")
+        first = document.revisions.order_by("pk").last()
+    first.refresh_from_db()
+    assert first.status == state
+    client.force_login(outsider)
+    response = client.get(download_url(document, first))
+    assert response.status_code == 200
+    pages = PdfReader(io.BytesIO(response.content)).pages
+    with first.file.open("rb") as stored:
+        assert len(pages) == len(PdfReader(stored).pages)
+    notice = {
+        "superseded": "SUPERSEDED — FOR REFERENCE ONLY",
+        "obsolete": "OBSOLETE — NOT IN FORCE",
+    }
+    for page in pages:
+        text = page.extract_text()
+        assert notice[state] in text and "UNCONTROLLED WHEN PRINTED" in text
+    with first.file.open("rb") as stored:
+        assert response.content != stored.read()  # never the unmarked original
+
+
+def test_an_old_revision_that_cannot_be_stamped_goes_only_to_its_editors(
+    owner, department_a, colleague, quality_manager, outsider, client
+):
+    document, first = superseded(
+        owner, department_a, colleague, quality_manager, upload("steps.docx", docx_bytes(), DOCX)
+    )
+    client.force_login(outsider)
+    response = client.get(download_url(document, first))
+    assert response.status_code == 409
+    assert "no longer in force" in response.content.decode()
+    assert not Acknowledgement.objects.filter(revision=first, person=outsider).exists()
+    client.force_login(owner)  # the owner department keeps the original
+    response = client.get(download_url(document, first))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)[:2] == b"PK"
