@@ -51,8 +51,8 @@ def _refuse_retired_original(request, revision):
     7.5.3.2): PDFs are served stamped; other formats only to those who may edit the document."""
     message = _(
         "Revision %(label)s of %(number)s is %(status)s and is no longer in force. Its file is "
-        "not a PDF, so it cannot be stamped as such; only the owner department and quality "
-        "managers may open the original."
+        "not a PDF, so it cannot be stamped as such; only those who may edit the document "
+        "may open the original."
     ) % {
         "label": revision.label,
         "number": revision.document.number,
