@@ -17,6 +17,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .disposal import active_disposal
 from .errors import RuleError
 from .organisation.signing import confirm_signature_password
 from .statemachine import save_with_history
@@ -62,7 +63,9 @@ class SignatureBase(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise _final()
+        if active_disposal() is None:
+            raise _final()
+        super().delete(*args, **kwargs)
 
     def digest_parts(self):
         """The values the digest covers, in a fixed order (a subclass may add its own)."""
@@ -134,8 +137,10 @@ record_signature.alters_data = True
 
 
 def refuse_deletion(sender, instance, **kwargs):
-    """``pre_delete`` of every signature model: a queryset delete or a cascade is refused too."""
-    raise _final()
+    """``pre_delete`` of every signature model: a queryset delete or a cascade is refused too,
+    except inside an approved retention disposal run (``qms_portal.disposal``)."""
+    if active_disposal() is None:
+        raise _final()
 
 
 def protect_signatures():
