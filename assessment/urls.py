@@ -24,6 +24,9 @@ urlpatterns = [
 transparency_patterns = (
     [
         path("", views.transparency_index, name="index"),
+        path(
+            "chain-head/<slug:seal>.json", views.chain_head_statement, name="chain_head_statement"
+        ),
         path("<str:code>/", views.transparency_page, name="agency"),
     ],
     "transparency",

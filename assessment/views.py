@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 from audits.capa.models import Nonconformity
 from documents.models import Document
 from processes.models import Measurement
+from qms_portal import chain_seal
 from qms_portal.errors import apply_rule, refused
-from qms_portal.organisation.models import Agency
+from qms_portal.organisation.models import Agency, SealedChainHead
 from qms_portal.organisation.roles import is_quality_manager_of
 from services.models import Service
 
@@ -323,7 +324,7 @@ def transparency_page(request, code):
     agency = get_object_or_404(Agency, code=code)
     data = transparency.page_data(agency)
     assessment = data["assessment"]
-    context = {"data": data, "agency": data["agency"]}
+    context = {"data": data, "agency": data["agency"], "chain_head": chain_seal.latest_head()}
     if assessment:
         rows = assessment["results"]
         context.update(
@@ -332,3 +333,11 @@ def transparency_page(request, code):
             quadrant=results.quadrant_svg(rows, year=assessment["year"]),
         )
     return render(request, "assessment/transparency/agency.html", context)
+
+
+def chain_head_statement(request, seal):
+    """The statement a published chain head seals, for anyone who keeps the head to check it."""
+    head = get_object_or_404(SealedChainHead, seal=seal)
+    response = HttpResponse(head.statement, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="chain-head-{head.issued_at:%Y%m%d}.json"'
+    return response

@@ -48,6 +48,7 @@ def server_env(args, port):
         "DATABASE_URL": args.database_url,
         "REDIS_URL": args.redis_url,
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "QMS_CHAIN_SEAL_KEY": secrets.token_hex(32),
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         # plain HTTP on loopback: no TLS redirect, cookies without the Secure flag

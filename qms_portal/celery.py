@@ -24,6 +24,10 @@ app.conf.beat_schedule = {
         "task": "qms_portal.organisation.tasks.seal_audit_trail",
         "schedule": 60.0,
     },
+    "publish-chain-head": {
+        "task": "qms_portal.organisation.tasks.publish_chain_head",
+        "schedule": crontab(hour=0, minute=30),
+    },
     "redeliver-pending-notifications": {
         "task": "qms_portal.organisation.tasks.redeliver_pending_notifications",
         "schedule": crontab(minute="*/10"),

@@ -62,6 +62,24 @@ if not SECRET_KEY:
         )
     SECRET_KEY = _embedded_secret_key()
 
+# The key that seals published audit-trail chain heads (qms_portal.chain_seal). It is never in
+# the database, so someone who rewrites the database cannot reseal. Production sets it (the same
+# on every node): QMS_CHAIN_SEAL_KEY, or QMS_CHAIN_SEAL_KEY_FILE naming a file that holds it.
+QMS_CHAIN_SEAL_KEY = os.environ.get("QMS_CHAIN_SEAL_KEY", "")
+QMS_CHAIN_SEAL_KEY_FILE = Path(
+    os.environ.get("QMS_CHAIN_SEAL_KEY_FILE", VAR_DIR / "chain_seal_key")
+)
+if (
+    not QMS_CHAIN_SEAL_KEY
+    and "QMS_CHAIN_SEAL_KEY_FILE" not in os.environ
+    and not DEBUG
+    and "DATABASE_URL" in os.environ
+):
+    raise ImproperlyConfigured(
+        "Set QMS_CHAIN_SEAL_KEY or QMS_CHAIN_SEAL_KEY_FILE: production (DATABASE_URL set) seals "
+        "its audit-trail heads with a key kept outside the database, the same on every node."
+    )
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

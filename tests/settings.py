@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-" + "x" * 50)
+os.environ.setdefault("QMS_CHAIN_SEAL_KEY", "tests-only-chain-seal-" + "k" * 40)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 

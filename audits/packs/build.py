@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from qms_portal import uploads
+from qms_portal.chain_seal import issue_head, manifest_entry, published_form
 from qms_portal.digests import sha256_of_bytes, sha256_of_file
 from qms_portal.organisation.history import acting_as
 from qms_portal.organisation.models import Person
@@ -129,14 +130,15 @@ class Builder:
         with translation.override(self.pack.language):
             self.report("gathering", 5)
             data = content.gather(self.pack)
+            chain_head = pack_chain_head(self.pack)
             self.check_time()
             revisions = content.files_to_include(data)
             with zipfile.ZipFile(partial, "w") as archive:
                 files = self._add_documents(archive, revisions)
-                manifest = manifest_bytes(self.pack, files)
+                manifest = manifest_bytes(self.pack, files, chain_head)
                 manifest_sha256 = sha256_of_bytes(manifest)
                 self.report("rendering", 50)
-                html = self.html(data, files, manifest_sha256)
+                html = self.html(data, files, manifest_sha256, chain_head)
                 self.rendered_html = html  # kept for benchmarks/evidence_pack.py
                 pdf, pages = render_pdf(html, identifier=manifest_sha256[:32], fetcher=self.fetcher)
                 self.check_time()
@@ -205,7 +207,7 @@ class Builder:
                 self.report("files", 10 + int(40 * n / len(revisions)))
         return files
 
-    def html(self, data, files, manifest_sha256):
+    def html(self, data, files, manifest_sha256, chain_head):
         pack = self.pack
         chosen = [Section(code) for code in ALL_SECTIONS if code in pack.sections]
         toc = [("section-matrix", _("Clause-to-evidence matrix"))]
@@ -221,6 +223,7 @@ class Builder:
                 "files": files,
                 "manifest_sha256": manifest_sha256,
                 "manifest_name": MANIFEST,
+                "chain_head": published_form(chain_head),
                 "checksums_name": CHECKSUMS,
                 "clauses": list(pack.clauses.order_by("sort_key")),
                 "gaps": [row for row in data["matrix"] if row.is_gap],
@@ -229,10 +232,18 @@ class Builder:
         )
 
 
-def manifest_bytes(pack, files):
+def pack_chain_head(pack):
+    """The sealed audit-trail head this pack publishes (``qms_portal.chain_seal``): issued at its
+    first build and printed again by every rebuild, so building twice gives the same bytes."""
+    return issue_head(f"evidence pack {pack.reference}", key=f"pack:{pack.pk}")
+
+
+def manifest_bytes(pack, files, chain_head):
     """The manifest: every file of the ZIP except itself, the report (which prints this file's
-    hash) and SHA256SUMS (which lists both). Stable bytes: sorted keys, fixed order."""
+    hash) and SHA256SUMS (which lists both), and the sealed audit-trail head with its statement.
+    Stable bytes: sorted keys, fixed order."""
     manifest = {
+        "chain_head": manifest_entry(chain_head),
         "pack": pack.reference,
         "title": pack.title,
         "agency": pack.agency.name,

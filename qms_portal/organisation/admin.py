@@ -13,6 +13,7 @@ from .models import (
     OutboxTask,
     Person,
     ReferenceSequence,
+    SealedChainHead,
 )
 
 
@@ -106,3 +107,11 @@ class ReferenceSequenceAdmin(ReadOnlyAdmin):
 
     list_display = ["agency", "kind", "year", "last_value"]
     list_filter = ["kind", "year"]
+
+
+@admin.register(SealedChainHead)
+class SealedChainHeadAdmin(ReadOnlyAdmin):
+    """Published chain heads and the statements they seal (``verify_audit_trail --against``)."""
+
+    list_display = ["issued_at", "occasion", "seal"]
+    search_fields = ["seal", "occasion"]

@@ -378,3 +378,31 @@ class ReferenceSequence(models.Model):
 
     def __str__(self):
         return f"{self.agency_id} {self.kind} {self.year}: {self.last_value}"
+
+
+class SealedChainHead(models.Model):
+    """A published statement of every chain head at one moment, sealed with a key that is not in
+    the database (see qms_portal.chain_seal).
+
+    The short sealed head (``QMSH1-…``) goes where third parties keep it — an evidence pack's
+    cover and manifest, the public transparency page — and ``verify_audit_trail --against`` later
+    proves no chained row up to those heads has been rewritten since, even by someone who
+    recomputed every hash."""
+
+    issued_at = models.DateTimeField(_("issued at"))
+    occasion = models.CharField(_("occasion"), max_length=200)
+    #: Set where one head belongs to one thing for good (``pack:12``: the head printed on that
+    #: evidence pack, which every rebuild prints again so the pack's bytes stay reproducible).
+    key = models.CharField(max_length=100, unique=True, null=True, blank=True, editable=False)
+    statement = models.TextField(_("statement"))
+    seal = models.CharField(_("seal"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("sealed chain head")
+        verbose_name_plural = _("sealed chain heads")
+        ordering = ["-issued_at", "-pk"]
+
+    def __str__(self):
+        from ..chain_seal import published_form
+
+        return published_form(self)

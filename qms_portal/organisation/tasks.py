@@ -49,3 +49,12 @@ def seal_audit_trail():
     from qms_portal.audit_trail import seal_all
 
     return sum(seal_all().values())
+
+
+@shared_task
+def publish_chain_head():
+    """Seal and record every chain's head (beat, daily): the transparency page shows the latest,
+    so a rewrite of the database after today is provable against what the public saw."""
+    from qms_portal.chain_seal import issue_head, published_form
+
+    return published_form(issue_head("daily publication"))

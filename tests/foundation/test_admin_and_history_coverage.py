@@ -41,6 +41,7 @@ NO_HISTORY = {
     "organisation.OutboxTask": "a queue of tasks for the broker, emptied as they are published",
     "organisation.AuditChainHead": "the audit trail's own bookkeeping; verify_audit_trail checks it",
     "organisation.ReferenceSequence": "a counter; every reference taken shows in its record's history",
+    "organisation.SealedChainHead": "written once, never changed; sealed by a key outside the database",
     "organisation.DepartmentUserObjectPermission": "django-guardian grant, written by workflows",
     "organisation.DepartmentGroupObjectPermission": "django-guardian grant, written by workflows",
     "documents.DocumentUserObjectPermission": "django-guardian grant, written by workflows",

@@ -109,11 +109,17 @@ def test_the_demo_agency_audit_trail_is_intact(settings, tmp_path):
     """A fresh install passes its own tamper check: ``seed_demo`` then ``verify_audit_trail``
     (both CI passes run it: SQLite and PostgreSQL; the demo's pack shares once hashed a datetime
     in +08:00 and read it back in UTC)."""
+    from qms_portal.chain_seal import latest_head, published_form
+
     settings.MEDIA_ROOT = tmp_path / "media"
-    call_command("seed_demo", stdout=StringIO())
+    seeded = StringIO()
+    call_command("seed_demo", stdout=seeded)
+    published = published_form(latest_head())  # the demo publishes one, as beat would nightly
+    assert f"Audit-trail chain head (transparency page): {published}" in seeded.getvalue()
     report = StringIO()
-    call_command("verify_audit_trail", stdout=report)  # raises CommandError on any problem
+    call_command("verify_audit_trail", "--against", published, stdout=report)  # raises if not
     assert "problems" not in report.getvalue()
+    assert "nothing was rewritten since" in report.getvalue()
     assert "packs.HistoricalPackShare" in report.getvalue()
     results = verify_chains()
     assert sum(count for count, _problems in results.values()) > 50

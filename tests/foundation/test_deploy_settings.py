@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION = {
     "SECRET_KEY": "k3J9-vQ2#pX7!mZ4@rT8$wL1%nB6^yH5&cF0*dG2(sA9)eU3_iO7+",
+    "QMS_CHAIN_SEAL_KEY": "5f1c0a9e7b3d4c2a8e6f0b1d3c5a7e9f2b4d6c8a0e1f3b5d7c9a2e4f6b8d0c1a",
     "DATABASE_URL": "postgres://qms@127.0.0.1:5432/qms",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "ALLOWED_HOSTS": "qms.example.gov.cn",
@@ -22,6 +23,8 @@ def manage(*args, env):
         "DATABASE_URL",
         "REDIS_URL",
         "SECRET_KEY",
+        "QMS_CHAIN_SEAL_KEY",
+        "QMS_CHAIN_SEAL_KEY_FILE",
         "SECURE_SSL_REDIRECT",
         "DJANGO_SETTINGS_MODULE",
     }
@@ -47,6 +50,15 @@ def test_production_without_a_secret_key_refuses_to_start():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
+
+
+def test_production_without_a_chain_seal_key_refuses_to_start():
+    """The key that seals published chain heads must be set, the same on every node: a key file
+    made by one node on its own disk would seal heads the others cannot check."""
+    env = {k: v for k, v in PRODUCTION.items() if k != "QMS_CHAIN_SEAL_KEY"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "Set QMS_CHAIN_SEAL_KEY" in result.stderr
 
 
 def test_development_profile_is_flagged_by_check_deploy():

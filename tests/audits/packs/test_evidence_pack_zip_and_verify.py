@@ -4,6 +4,7 @@
 import hashlib
 import json
 import zipfile
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -207,3 +208,23 @@ def test_the_pack_page_shows_the_zip_and_pdf_hashes_to_check_outside_the_portal(
     client.force_login(quality_manager if viewer == "quality_manager" else certifier)
     page = client.get(reverse("packs:pack", args=[pack.pk])).content.decode()
     assert pack.zip_sha256 in page and pack.pdf_sha256 in page and pack.manifest_sha256 in page
+
+
+def test_the_pack_publishes_a_sealed_chain_head_on_its_cover_and_in_its_manifest(
+    pack, tmp_path, quality_manager, django_capture_on_commit_callbacks
+):
+    """A certifier who keeps the pack keeps the head: ``verify_audit_trail --against`` with the
+    manifest as the statement proves no history before the build was rewritten since."""
+    from qms_portal.chain_seal import latest_head, published_form
+
+    kept = manifest(pack)["chain_head"]
+    published = kept["published"]
+    assert published == published_form(latest_head())
+    cover = pdf_reader(pack).pages[0].extract_text()
+    assert published in cover.replace("\n", "")
+    assert kept["statement"]["tables"]["packs.HistoricalEvidencePack"][0] >= 1
+    copy = tmp_path / "manifest.json"
+    copy.write_bytes(zip_members(pack)["manifest.json"])
+    out = StringIO()
+    call_command("verify_audit_trail", "--against", published, "--statement", str(copy), stdout=out)
+    assert "nothing was rewritten since" in out.getvalue()

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils.translation import gettext_noop
 
+from qms_portal.chain_seal import issue_head, published_form
 from qms_portal.organisation.models import Agency, Department, Person
 from qms_portal.organisation.roles import Role
 from qms_portal.organisation.workflow import add_member, share_department_with_certifier
@@ -90,7 +91,10 @@ class Command(BaseCommand):
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
             with transaction.atomic():
                 self._seed()
+        # Published on the transparency page, as the daily beat task would the next night.
+        head = issue_head("demo seeded")
         self._print_logins()
+        self.stdout.write(f"Audit-trail chain head (transparency page): {published_form(head)}")
 
     def _seed(self):
         agency, _ = Agency.objects.get_or_create(code=AGENCY["code"], defaults=AGENCY)
