@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from documents.models import Confidentiality, DocumentType, Revision
+from qms_portal import chain_seal
 from services.models import Service
 from services.statistics import monthly_statistics, totals
 
@@ -129,6 +130,20 @@ def compute(agency, today=None):
         "period": {"start": start, "end": end},
         "services": _services(agency, start, end),
         "assessment": _assessment(agency) if publish else None,
+        "chain_head": _chain_head(),
+    }
+
+
+def _chain_head():
+    """The latest sealed audit-trail head (qms_portal.chain_seal): published daily, so a page
+    cached for minutes shows the one anyone may keep and check the portal against later."""
+    head = chain_seal.latest_head()
+    if head is None:
+        return None
+    return {
+        "published": chain_seal.published_form(head),
+        "seal": head.seal,
+        "issued_at": head.issued_at,
     }
 
 

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from audits.capa.models import Nonconformity
 from documents.models import Document
 from processes.models import Measurement
-from qms_portal import chain_seal
 from qms_portal.errors import apply_rule, refused
 from qms_portal.organisation.models import Agency, SealedChainHead
 from qms_portal.organisation.roles import is_quality_manager_of
@@ -324,7 +323,7 @@ def transparency_page(request, code):
     agency = get_object_or_404(Agency, code=code)
     data = transparency.page_data(agency)
     assessment = data["assessment"]
-    context = {"data": data, "agency": data["agency"], "chain_head": chain_seal.latest_head()}
+    context = {"data": data, "agency": data["agency"]}
     if assessment:
         rows = assessment["results"]
         context.update(
