@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from audits.capa.models import Nonconformity
 from documents.models import Document
@@ -334,6 +334,7 @@ def transparency_page(request, code):
     return render(request, "assessment/transparency/agency.html", context)
 
 
+@require_safe
 def chain_head_statement(request, seal):
     """The statement a published chain head seals, for anyone who keeps the head to check it."""
     head = get_object_or_404(SealedChainHead, seal=seal)

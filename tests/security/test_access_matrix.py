@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from documents import workflow as document_workflow
 from processes.models import Measurement
+from qms_portal.organisation.models import SealedChainHead
 from services.models import Service
 from tests.documents.conftest import draft_document, make_effective
 from tests.processes.conftest import make_process
@@ -241,6 +242,10 @@ RULES = {
     "transparency:index": Rule(everyone(200, anonymous=200)),
     "transparency:agency": Rule(
         everyone(200, anonymous=200), lambda w: {"code": w.department_a.agency.code}
+    ),
+    # The statement a published chain head seals: public, like the head (the pack's, here).
+    "transparency:chain_head_statement": Rule(
+        everyone(200, anonymous=200), lambda w: {"seal": w.pack_chain_head.seal}
     ),
     # Evidence packs: quality managers (and administrators, read-only) of the agency; a certifier
     # sees the packs shared with them (403 once expired or revoked, see tests/packs/).
@@ -511,6 +516,7 @@ def packs_world(w):
     )
     pack_build.run_build(w.pack.pk, w.pack.build_number, qm.pk)  # the outbox runs after commit
     w.pack.refresh_from_db()
+    w.pack_chain_head = SealedChainHead.objects.get(key=f"pack:{w.pack.pk}")
     w.pack_share = pack_workflow.pack_share(
         pack=w.pack,
         actor=qm,
