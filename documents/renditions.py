@@ -116,6 +116,23 @@ def request(revision):
 request.alters_data = True
 
 
+def request_missing():
+    """Queue again every rendered revision whose rendition of its current file is not made (a
+    failed conversion, LibreOffice installed later); the task skips those made meanwhile."""
+    count = 0
+    for revision in Revision.objects.filter(file_kind__in=RENDERED_CODES).select_related(
+        "rendition"
+    ):
+        rendition = getattr(revision, "rendition", None)
+        if rendition is None or not rendition.is_ready_for(revision):
+            request(revision)
+            count += 1
+    return count
+
+
+request_missing.alters_data = True
+
+
 def render(revision_id):
     """Make the rendition of the revision's current file; True when one was made now. Safe to run
     twice: a rendition already made from this file is kept as it is."""
@@ -127,6 +144,8 @@ def render(revision_id):
         return False
     with revision.file.open("rb") as handle:
         source = handle.read()
+    if sha256_of_bytes(source) != revision.sha256:  # never a controlled copy of a changed file
+        return _store(revision, None, "The stored original no longer matches its SHA-256.")
     try:
         pdf, error = (
             convert_to_pdf(source, uploads.KINDS_BY_CODE[revision.file_kind].extensions[0]),

@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from documents import renditions, tasks, workflow
+from documents import access, renditions, tasks, workflow
 from documents.models import Rendition, Revision
 from qms_portal.organisation.models import OutboxTask
 from tests.documents.conftest import (
@@ -249,3 +249,41 @@ def test_a_corrected_draft_waits_for_a_rendition_of_its_new_file(
     assert not revision.rendition.is_ready_for(revision)
     client.force_login(colleague)
     assert download(client, revision).status_code == 409
+
+
+def test_the_demo_form_is_seeded_with_its_stamped_rendition(
+    client, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    from qms_portal.organisation.models import Person
+
+    with django_capture_on_commit_callbacks(execute=True):  # as seed_demo's own commit does
+        call_command("seed_demo", stdout=io.StringIO())
+    revision = Revision.objects.get(file_kind="docx")
+    assert revision.status == Revision.Status.EFFECTIVE
+    assert revision.rendition.status == Rendition.Status.READY
+    reader = Person.objects.filter(agency_id=revision.document.agency_id, is_active=True).exclude(
+        memberships__department=revision.document.owner_department
+    )
+    reader = next(p for p in reader if not access.can_edit(p, revision.document))
+    client.force_login(reader)
+    text = pdf_text(download(client, revision).content)
+    assert "UNCONTROLLED WHEN PRINTED" in text and "applicant" in text
+
+
+def test_make_renditions_queues_again_those_not_made(
+    owner, department_a, settings, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    settings.QMS_SOFFICE = "/nonexistent/soffice"
+    _document, revision = docx_document(owner, department_a, django_capture_on_commit_callbacks)
+    draft_document(owner, department_a, title="A PDF", upload=pdf_upload())  # nothing to render
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("make_renditions", stdout=out)
+    assert "1 rendition(s) queued" in out.getvalue()
+    revision.rendition.refresh_from_db()
+    assert revision.rendition.attempts == 2
+    assert revision.rendition.status == Rendition.Status.FAILED
