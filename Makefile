@@ -9,8 +9,9 @@ PORT ?= 8000
 # `make test` runs the suite in one process per core (pytest-xdist), each test module whole in one
 # process (its module fixtures built once); TEST_PROCESSES=0 runs it in this process alone.
 TEST_PROCESSES ?= auto
-# Debian packages: Pango for WeasyPrint, fonts (Latin and CJK) for PDFs.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk gettext chromium
+# Debian packages: Pango for WeasyPrint, fonts (Latin and CJK) for PDFs, LibreOffice without X
+# (the nogui builds) for the PDF renditions of DOCX, XLSX and ODT revisions.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk gettext chromium libreoffice-writer-nogui libreoffice-calc-nogui
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup system-packages venv messages migrate seed serve worker beat lint check-migrations backup restore clean

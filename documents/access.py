@@ -4,6 +4,7 @@ offer as steps and the register uses, and loading one document or revision for a
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qms_portal.organisation.roles import is_administrator_of, is_quality_manager_of
 
@@ -39,6 +40,19 @@ def can_edit(person, document):
         or person.is_administrator
         or document.owner_department_id in person.department_ids
     )
+
+
+#: Why a reader is refused a DOCX, XLSX or ODT revision's own file (``can_open_original``).
+ORIGINAL_REFUSAL = gettext_lazy(
+    "Only those who may edit the document may download the original file; readers get the "
+    "controlled PDF copy."
+)
+
+
+def can_open_original(person, revision):
+    """The uploaded DOCX, XLSX or ODT file itself, unstamped: only the document's editors (who
+    revise it); everyone else reads its stamped PDF rendition (ISO 9001 7.5.3.2)."""
+    return can_edit(person, revision.document)
 
 
 def can_manage(person, document):

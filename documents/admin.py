@@ -4,7 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from qms_portal.organisation.admin import ReadOnlyAdmin
 
-from .models import Acknowledgement, Document, NumberingScheme, Revision, Signature
+from .models import Acknowledgement, Document, NumberingScheme, Rendition, Revision, Signature
 
 
 @admin.register(NumberingScheme)
@@ -56,3 +56,13 @@ class SignatureAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
 class AcknowledgementAdmin(SimpleHistoryAdmin):
     list_display = ["revision", "person", "assigned_at", "opened_at", "acknowledged_at"]
     list_select_related = ["revision__document", "person"]
+
+
+@admin.register(Rendition)
+class RenditionAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    """Read-only: renditions are made by the conversion task from the revision's own file."""
+
+    list_display = ["revision", "status", "attempts", "converted_at"]
+    list_filter = ["status"]
+    list_select_related = ["revision__document"]
+    search_fields = ["revision__document__number"]

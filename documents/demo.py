@@ -78,8 +78,8 @@ DOCUMENTS = [
         DocumentType.FORM,
         "URB",
         "staff.wu",
-        "draft",
-        {"docx": True},
+        "effective",
+        {"docx": True},  # readers get its stamped PDF rendition, made by LibreOffice
     ),
     (
         "人员培训程序 Staff Training Procedure",
@@ -124,13 +124,33 @@ def _pdf(title, number_hint, revision):
 
 
 def _docx(title):
+    """A small Word form LibreOffice can open (the parts a DOCX needs, nothing more)."""
+    text = f"{escape(title)} 申请人 applicant 地点 location"
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+            'ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType='
+            '"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+            "</Types>"
+        ),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+            'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="word/document.xml"/></Relationships>'
+        ),
+        "word/document.xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.'
+            'openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>'
+            f"{text}</w:t></w:r></w:p></w:body></w:document>"
+        ),
+    }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
-        archive.writestr(
-            "word/document.xml",
-            f"<w:document><w:body><w:p><w:r><w:t>{escape(title)} 申请人 applicant 地点 location</w:t></w:r></w:p></w:body></w:document>",
-        )
+        for name, xml in parts.items():
+            archive.writestr(name, xml)
     return buffer.getvalue()
 
 

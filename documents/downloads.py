@@ -1,7 +1,11 @@
-"""Serving revision files: integrity check, controlled-copy stamp, safe headers."""
+"""Serving revision files: integrity check, controlled-copy stamp, safe headers.
+
+A DOCX, XLSX or ODT revision reaches readers only as its PDF rendition (stamped like any PDF), and
+its original only as a separate download for those who may edit the document."""
 
 import logging
 
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -13,20 +17,18 @@ from qms_portal.errors import refused
 from qms_portal.organisation.notifications import notify
 from qms_portal.organisation.roles import quality_managers_of
 
-from . import access, workflow
-from .models import Revision
+from . import access, renditions, workflow
+from .models import Rendition, Revision
 from .stamping import RETIRED_NOTICES, stamped_pdf
 
 logger = logging.getLogger(__name__)
 
 
-def _report_tampering(revision, found):
-    """A stored file no longer matches its upload hash: refuse it and tell the quality managers."""
+def _report_tampering(revision, expected, found):
+    """A stored file (the original or its PDF rendition) no longer matches its recorded hash:
+    refuse it and tell the quality managers."""
     logger.error(
-        "Integrity check failed for %s: stored sha256 %s, file now %s",
-        revision,
-        revision.sha256,
-        found,
+        "Integrity check failed for %s: stored sha256 %s, file now %s", revision, expected, found
     )
     for manager in quality_managers_of(revision.document.agency_id):
         notify(
@@ -40,10 +42,28 @@ def _report_tampering(revision, found):
                 _(
                     "Recorded SHA-256 %(expected)s, file now %(found)s. Downloads are refused until it is restored."
                 )
-                % {"expected": revision.sha256, "found": found}
+                % {"expected": expected, "found": found}
             ),
             url=revision.get_absolute_url(),
         )
+
+
+def _is_intact(revision, stored, expected):
+    try:
+        found = sha256_of_file(stored)
+    except (FileNotFoundError, ValueError):  # ValueError: a rendition row without its file
+        found = "missing"
+    if found != expected:
+        _report_tampering(revision, expected, found)
+    return found == expected
+
+
+def _integrity_error(request, revision):
+    return render(request, "documents/integrity_error.html", {"revision": revision}, status=409)
+
+
+def _is_retired(revision):
+    return revision.status in (Revision.Status.SUPERSEDED, Revision.Status.OBSOLETE)
 
 
 def _refuse_retired_original(request, revision):
@@ -61,40 +81,103 @@ def _refuse_retired_original(request, revision):
     return refused(request, message, status=409, back=revision.document.get_absolute_url())
 
 
-def serve_revision(request, revision):
-    try:
-        found = sha256_of_file(revision.file)
-    except FileNotFoundError:
-        found = "missing"
-    if found != revision.sha256:
-        _report_tampering(revision, found)
-        return render(request, "documents/integrity_error.html", {"revision": revision}, status=409)
+def _ready_rendition(revision):
+    rendition = Rendition.objects.filter(revision=revision).first()
+    return rendition if rendition is not None and rendition.is_ready_for(revision) else None
+
+
+def _rendition_not_ready(request, revision):
+    """The controlled PDF copy is not made yet (or could not be made): say so, as a 409."""
+    message = _(
+        "The controlled PDF copy of revision %(label)s of %(number)s is being prepared. Try again "
+        "in a minute; if it still is not ready, ask the document's owner."
+    ) % {"label": revision.label, "number": revision.document.number}
+    if access.can_open_original(request.user, revision):
+        message += " " + _("As an editor of the document you may download the original meanwhile.")
+    return refused(request, message, status=409, back=revision.get_absolute_url())
+
+
+def downloads_offered(person, revision):
+    """What the revision page offers the person: ``copy`` (the file readers get: a PDF stamped when
+    in force or retired, or a DOCX, XLSX or ODT's PDF rendition), ``preparing`` instead while that
+    rendition is not made, and ``original`` (a rendered revision's own file, for its editors)."""
+    if not renditions.is_rendered(revision):
+        return ["copy"]
+    offered = ["copy" if _ready_rendition(revision) else "preparing"]
+    if access.can_open_original(person, revision):
+        offered.append("original")
+    return offered
+
+
+def _pdf_response(revision, source):
+    """``source`` (a PDF) with the controlled-copy stamp when the revision is in force, and the
+    "no longer in force" notice too when it is retired; a working copy as it is."""
     document = revision.document
-    kind = uploads.KINDS_BY_CODE[revision.file_kind]
-    retired = revision.status in (Revision.Status.SUPERSEDED, Revision.Status.OBSOLETE)
-    if retired and kind is not uploads.PDF and not access.can_edit(request.user, document):
-        return _refuse_retired_original(request, revision)
-    workflow.record_opened(revision=revision, person=request.user)
-    if (revision.is_effective or retired) and kind is uploads.PDF:
-        with revision.file.open("rb") as source:
+    if revision.is_effective or _is_retired(revision):
+        with source.open("rb") as handle:
             content = stamped_pdf(
-                source,
+                handle,
                 number=document.number,
                 label=revision.label,
                 status=revision.get_status_display(),
                 date=timezone.localdate().isoformat(),
                 notice=RETIRED_NOTICES.get(revision.status, ""),
             )
-        response = HttpResponse(content, content_type=kind.content_type)
-        filename = f"{document.number}-rev{revision.label}.pdf"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    else:
-        response = FileResponse(
-            revision.file.open("rb"),
-            as_attachment=True,
-            filename=revision.original_filename,
-            content_type=kind.content_type,
+        response = HttpResponse(content, content_type=uploads.PDF.content_type)
+        response["Content-Disposition"] = (
+            f'attachment; filename="{document.number}-rev{revision.label}.pdf"'
         )
+        return response
+    return FileResponse(
+        source.open("rb"),
+        as_attachment=True,
+        filename=f"{document.number}-rev{revision.label}.pdf",
+        content_type=uploads.PDF.content_type,
+    )
+
+
+def _original_response(revision, kind):
+    return FileResponse(
+        revision.file.open("rb"),
+        as_attachment=True,
+        filename=revision.original_filename,
+        content_type=kind.content_type,
+    )
+
+
+def _served_file(request, revision, *, original):
+    """The response for the revision's download, or a refusal page."""
+    kind = uploads.KINDS_BY_CODE[revision.file_kind]
+    if renditions.is_rendered(revision):
+        if original:
+            if not access.can_open_original(request.user, revision):
+                raise PermissionDenied(access.ORIGINAL_REFUSAL)
+            return _original_response(revision, kind)
+        rendition = _ready_rendition(revision)
+        if rendition is None:
+            return _rendition_not_ready(request, revision)
+        if not _is_intact(revision, rendition.file, rendition.sha256):
+            return _integrity_error(request, revision)
+        return _pdf_response(revision, rendition.file)
+    if kind is uploads.PDF:
+        if _is_retired(revision) or revision.is_effective:
+            return _pdf_response(revision, revision.file)
+        return _original_response(revision, kind)
+    if _is_retired(revision) and not access.can_edit(request.user, revision.document):
+        return _refuse_retired_original(request, revision)
+    return _original_response(revision, kind)
+
+
+def serve_revision(request, revision, *, original=False):
+    """A revision's file for someone who may read it: the controlled copy, or with ``original``
+    a DOCX, XLSX or ODT revision's own file (its editors only). Refused when a stored file no
+    longer matches its hash."""
+    if not _is_intact(revision, revision.file, revision.sha256):
+        return _integrity_error(request, revision)
+    response = _served_file(request, revision, original=original)
+    if response.status_code != 200:
+        return response
+    workflow.record_opened(revision=revision, person=request.user)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

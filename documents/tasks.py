@@ -6,7 +6,7 @@ from qms_portal import uploads
 from qms_portal.organisation.history import acting_as
 from qms_portal.organisation.models import Person
 
-from . import reminders, workflow
+from . import reminders, renditions, workflow
 from .models import Revision
 
 
@@ -20,6 +20,13 @@ def extract_revision_text(revision_id):
     # history-exempt: a search index column, excluded from the revision's history
     Revision.objects.filter(pk=revision_id).update(extracted_text=text)
     return bool(text)
+
+
+@shared_task
+def render_revision_pdf(revision_id):
+    """Make the PDF rendition of a DOCX, XLSX or ODT revision (after the upload commits); a
+    failure is recorded on the rendition, and a second run of a made one does nothing."""
+    return renditions.render(revision_id)
 
 
 @shared_task

@@ -187,6 +187,7 @@ def _revision_page(request, document, revision, revisions, *, forms=None, error=
         my_ack = next((a for a in acknowledgements if a.person_id == person.pk), None)
         context.update(
             {
+                "downloads": downloads.downloads_offered(person, revision),
                 "signatures": signatures,
                 "reviewers": revision.reviewers.all(),
                 "approvers": revision.approvers.all(),
@@ -427,6 +428,7 @@ def periodic_review(request, pk):
 
 @login_required
 def download(request, pk, revision_pk):
-    """Serve a revision's file after checking who asks and that its bytes are unchanged."""
+    """Serve a revision's file after checking who asks and that its bytes are unchanged
+    (``?original=1``: a DOCX, XLSX or ODT revision's own file, for its editors)."""
     revision = access.get_revision_for(request.user, pk, revision_pk)
-    return downloads.serve_revision(request, revision)
+    return downloads.serve_revision(request, revision, original=request.GET.get("original") == "1")

@@ -29,7 +29,7 @@ from qms_portal.organisation.roles import is_administrator_of, is_quality_manage
 from qms_portal.signatures import record_signature
 from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
-from . import access
+from . import access, renditions
 from .models import (
     DEFAULT_PREFIXES,
     Acknowledgement,
@@ -218,10 +218,13 @@ def _store_file(revision, checked, upload):
     revision.file.save(checked.storage_name, upload, save=False)
 
 
-def _queue_text_extraction(revision):
+def _queue_file_work(revision):
+    """Queue the work a new file needs: its text for search and, for DOCX, XLSX and ODT, the PDF
+    rendition readers download (made before anyone can download the effective copy)."""
     from qms_portal import outbox
 
     outbox.enqueue("documents.tasks.extract_revision_text", revision.pk)
+    renditions.request(revision)
 
 
 # Documents and revisions ------------------------------------------------------------------------
@@ -274,7 +277,7 @@ def create_document(
         )
         _store_file(revision, checked, upload)
         save_with_history(revision, actor=actor, reason=gettext_noop("first draft"))
-        _queue_text_extraction(revision)
+        _queue_file_work(revision)
     return document
 
 
@@ -327,7 +330,7 @@ def start_revision(*, document, actor, change_summary, upload, label=None):
         )
         _store_file(revision, checked, upload)
         save_with_history(revision, actor=actor, reason=gettext_noop("new draft"))
-        _queue_text_extraction(revision)
+        _queue_file_work(revision)
     return revision
 
 
@@ -356,7 +359,7 @@ def update_draft(*, revision_id, actor, change_summary, upload=None):
             revision.extracted_text = ""
         REVISION_MACHINE.move(revision, "edit", actor=actor, reason=gettext_noop("draft edited"))
         if checked:  # the earlier draft file is kept: history rows point to it
-            _queue_text_extraction(revision)
+            _queue_file_work(revision)
     return revision
 
 

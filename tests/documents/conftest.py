@@ -22,15 +22,101 @@ def pdf_bytes(text="Procedure for paying suppliers", pages=1):
     return HTML(string=f"<html><body>{body}</body></html>").write_pdf()
 
 
-def docx_bytes(text="Work instruction for the permit counter"):
+RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _zip(parts, *, stored_first=None):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
-        archive.writestr(
-            "word/document.xml",
-            f"<w:document><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>",
-        )
+        if stored_first:  # an OpenDocument's mimetype: first, uncompressed
+            archive.writestr(zipfile.ZipInfo(stored_first[0]), stored_first[1])
+        for name, xml in parts.items():
+            archive.writestr(name, f'<?xml version="1.0" encoding="UTF-8"?>{xml}')
     return buffer.getvalue()
+
+
+def _content_types(main_part, main_type, *extra):
+    overrides = "".join(
+        f'<Override PartName="/{part}" ContentType="{kind}"/>'
+        for part, kind in ((main_part, main_type), *extra)
+    )
+    return (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        f'<Default Extension="xml" ContentType="application/xml"/>{overrides}</Types>'
+    )
+
+
+def _relationships(*targets):
+    links = "".join(
+        f'<Relationship Id="rId{n}" Type="{OFFICE_DOCUMENT}/{kind}" Target="{target}"/>'
+        for n, (kind, target) in enumerate(targets, start=1)
+    )
+    return f'<Relationships xmlns="{RELS}">{links}</Relationships>'
+
+
+def docx_bytes(text="Work instruction for the permit counter"):
+    """A minimal Word file that LibreOffice opens (and the upload check accepts as DOCX)."""
+    main = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    return _zip(
+        {
+            "[Content_Types].xml": _content_types("word/document.xml", main),
+            "_rels/.rels": _relationships(("officeDocument", "word/document.xml")),
+            "word/document.xml": (
+                '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+                f"<w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"
+            ),
+        }
+    )
+
+
+def xlsx_bytes(text="Calibration log of the scales"):
+    """A minimal workbook of one sheet whose first cell holds ``text``."""
+    main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    return _zip(
+        {
+            "[Content_Types].xml": _content_types(
+                "xl/workbook.xml",
+                f"{main}.sheet.main+xml",
+                ("xl/worksheets/sheet1.xml", f"{main}.worksheet+xml"),
+            ),
+            "_rels/.rels": _relationships(("officeDocument", "xl/workbook.xml")),
+            "xl/workbook.xml": (
+                '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                f'xmlns:r="{OFFICE_DOCUMENT}"><sheets><sheet name="Log" sheetId="1" r:id="rId1"/>'
+                "</sheets></workbook>"
+            ),
+            "xl/_rels/workbook.xml.rels": _relationships(("worksheet", "worksheets/sheet1.xml")),
+            "xl/worksheets/sheet1.xml": (
+                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                '<sheetData><row r="1"><c r="A1" t="inlineStr"><is>'
+                f"<t>{text}</t></is></c></row></sheetData></worksheet>"
+            ),
+        }
+    )
+
+
+def odt_bytes(text="Records form for site visits"):
+    """A minimal OpenDocument text of one paragraph."""
+    mimetype = "application/vnd.oasis.opendocument.text"
+    return _zip(
+        {
+            "META-INF/manifest.xml": (
+                '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:'
+                'manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+                f'manifest:media-type="{mimetype}"/><manifest:file-entry manifest:full-path='
+                '"content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+            ),
+            "content.xml": (
+                '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
+                'office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+                f'office:version="1.2"><office:body><office:text><text:p>{text}</text:p>'
+                "</office:text></office:body></office:document-content>"
+            ),
+        },
+        stored_first=("mimetype", mimetype),
+    )
 
 
 PNG_BYTES = bytes.fromhex(

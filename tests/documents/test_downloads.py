@@ -164,18 +164,49 @@ def test_old_pdf_revisions_are_served_stamped_as_no_longer_in_force(
         assert response.content != stored.read()  # never the unmarked original
 
 
-def test_an_old_revision_that_cannot_be_stamped_goes_only_to_its_editors(
+@pytest.mark.libreoffice  # a real LibreOffice conversion: run once, in .ci/run's PostgreSQL pass
+def test_an_old_office_revision_is_served_as_its_stamped_rendition_and_whole_only_to_editors(
+    owner,
+    department_a,
+    colleague,
+    quality_manager,
+    outsider,
+    client,
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the rendition is made at upload
+        document, first = superseded(
+            owner,
+            department_a,
+            colleague,
+            quality_manager,
+            upload("steps.docx", docx_bytes(), DOCX),
+        )
+    client.force_login(outsider)
+    response = client.get(download_url(document, first))
+    assert response.status_code == 200
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "SUPERSEDED — FOR REFERENCE ONLY" in text and "permit counter" in text
+    assert client.get(download_url(document, first), {"original": "1"}).status_code == 403
+    client.force_login(owner)  # the owner department keeps the original
+    response = client.get(download_url(document, first), {"original": "1"})
+    assert response.status_code == 200
+    assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == first.sha256
+
+
+def test_an_old_image_revision_goes_only_to_its_editors(
     owner, department_a, colleague, quality_manager, outsider, client
 ):
+    """An image is neither stamped nor rendered: once retired, only the editors may open it."""
     document, first = superseded(
-        owner, department_a, colleague, quality_manager, upload("steps.docx", docx_bytes(), DOCX)
+        owner, department_a, colleague, quality_manager, upload("flow.png", PNG_BYTES)
     )
     client.force_login(outsider)
     response = client.get(download_url(document, first))
     assert response.status_code == 409
     assert "no longer in force" in response.content.decode()
     assert not Acknowledgement.objects.filter(revision=first, person=outsider).exists()
-    client.force_login(owner)  # the owner department keeps the original
+    client.force_login(owner)
     response = client.get(download_url(document, first))
     assert response.status_code == 200
-    assert b"".join(response.streaming_content)[:2] == b"PK"
+    assert b"".join(response.streaming_content) == PNG_BYTES
