@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from qms_portal.organisation.models import Notification
@@ -30,11 +31,13 @@ def database_url_of_test_database():
 
 @pytest.fixture
 def celery_worker_process():
-    """Start `celery worker` as its own process, connected to the test database."""
+    """Start `celery worker` as its own process, connected to the test database and using the
+    test's media folder."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url_of_test_database(),
         "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     process = subprocess.Popen(
         [
