@@ -249,9 +249,7 @@ def test_a_kpi_measurement_cannot_be_edited_or_deleted_in_the_admin(admin_client
     assert Measurement.objects.filter(pk=measurement.pk).exists()
 
 
-def test_no_cascade_from_a_kpi_or_process_takes_a_measurement_with_it(
-    admin_client, measurement
-):
+def test_no_cascade_from_a_kpi_or_process_takes_a_measurement_with_it(admin_client, measurement):
     kpi, process = measurement.kpi, measurement.kpi.process
     for parent in (kpi, process):
         assert admin_client.post(url(parent, "delete"), {"post": "yes"}).status_code == 403
@@ -262,9 +260,10 @@ def test_no_cascade_from_a_kpi_or_process_takes_a_measurement_with_it(
         assert selected.status_code in (200, 403)
     with pytest.raises(protection.RecordIsProtected), transaction.atomic():
         Process.objects.filter(pk=process.pk).delete()  # history-exempt: the attack
-    assert Kpi.objects.filter(pk=kpi.pk).exists() and Measurement.objects.filter(
-        pk=measurement.pk
-    ).exists()
+    assert (
+        Kpi.objects.filter(pk=kpi.pk).exists()
+        and Measurement.objects.filter(pk=measurement.pk).exists()
+    )
 
 
 def test_a_person_whose_acknowledgements_are_recorded_cannot_be_deleted_with_them(
