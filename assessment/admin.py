@@ -3,7 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from qms_portal.organisation.admin import ReadOnlyAdmin
+from qms_portal.organisation.admin import ReadOnlyAdmin, WorkflowRecordAdmin
 
 from .models import (
     AssessmentResult,
@@ -31,10 +31,9 @@ class AssessmentResultInline(admin.TabularInline):
 
 
 @admin.register(SelfAssessment)
-class SelfAssessmentAdmin(SimpleHistoryAdmin):
+class SelfAssessmentAdmin(WorkflowRecordAdmin):
     list_display = ["year", "agency", "status", "approver", "approved_at"]
     list_filter = ["agency", "status"]
-    readonly_fields = ["status", "approved_at", "figures", "figures_at"]
     inlines = [AssessmentResultInline]
 
 

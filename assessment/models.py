@@ -183,6 +183,8 @@ class SelfAssessment(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     history = ChainedHistoricalRecords(table_name="audits_historicalselfassessment")
 
+    workflow_fields = ("agency", "status", "approved_at", "figures", "figures_at")
+
     objects = SelfAssessmentQuerySet.as_manager()
 
     class Meta:
@@ -199,6 +201,10 @@ class SelfAssessment(models.Model):
 
     def get_absolute_url(self):
         return reverse("assessment:detail", args=[self.pk])
+
+    def is_protected(self):
+        """Approved and signed."""
+        return self.status == self.Status.APPROVED
 
     @property
     def accepts_levels(self):
@@ -305,6 +311,10 @@ class AssessmentResult(models.Model):
 
     def get_absolute_url(self):
         return reverse("assessment:result_edit", args=[self.pk])
+
+    def is_protected(self):
+        """Part of an approved (signed) self-assessment."""
+        return self.assessment.is_protected()
 
     @property
     def is_override(self):

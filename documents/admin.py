@@ -2,7 +2,7 @@ from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from qms_portal.organisation.admin import ReadOnlyAdmin
+from qms_portal.organisation.admin import ReadOnlyAdmin, WorkflowRecordAdmin
 
 from .models import Acknowledgement, Document, NumberingScheme, Rendition, Revision, Signature
 
@@ -13,7 +13,10 @@ class NumberingSchemeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Document)
-class DocumentAdmin(GuardedModelAdmin, SimpleHistoryAdmin):
+class DocumentAdmin(GuardedModelAdmin, WorkflowRecordAdmin):
+    """Editable until a revision is signed (the signatures bind to its identity, ``Revision.
+    fingerprint``); numbering, review dates and obsolescence belong to the workflow."""
+
     list_display = [
         "number",
         "title",
@@ -25,15 +28,6 @@ class DocumentAdmin(GuardedModelAdmin, SimpleHistoryAdmin):
     list_filter = ["doc_type", "is_obsolete", "confidentiality"]
     list_select_related = ["owner_department"]
     search_fields = ["number", "title"]
-    readonly_fields = ["number", "agency", "next_review_due", "is_obsolete", "obsolete_reason"]
-
-    def get_readonly_fields(self, request, obj=None):
-        """Signatures are bound to the title (``Revision.fingerprint``): once any revision has been
-        signed, changing it would make every intact signature look tampered with."""
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and Signature.objects.filter(revision__document=obj).exists():
-            fields.append("title")
-        return fields
 
 
 @admin.register(Revision)
@@ -53,7 +47,7 @@ class SignatureAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Acknowledgement)
-class AcknowledgementAdmin(SimpleHistoryAdmin):
+class AcknowledgementAdmin(WorkflowRecordAdmin):
     list_display = ["revision", "person", "assigned_at", "opened_at", "acknowledged_at"]
     list_select_related = ["revision__document", "person"]
 

@@ -221,6 +221,9 @@ class Document(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     history = ChainedHistoricalRecords(m2m_fields=[restricted_to])
 
+    #: Set by the numbering scheme and the document workflow (review dates, obsolescence) only.
+    workflow_fields = ("number", "agency", "next_review_due", "is_obsolete", "obsolete_reason")
+
     objects = DocumentQuerySet.as_manager()
 
     class Meta:
@@ -248,6 +251,13 @@ class Document(models.Model):
 
     def is_overdue_for_review(self, today=None):
         return bool(self.next_review_due and self.next_review_due < (today or timezone.localdate()))
+
+    def is_protected(self):
+        """A revision has been signed (approved, effective, superseded or obsolete): the
+        signatures are bound to the document's identity, so it changes only through its workflow."""
+        return (
+            self.is_obsolete or self.revisions.filter(status__in=Revision.SIGNED_STATUSES).exists()
+        )
 
 
 class DocumentUserObjectPermission(UserObjectPermissionBase):
@@ -385,6 +395,8 @@ class Revision(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     history = ChainedHistoricalRecords(excluded_fields=["extracted_text"])
 
+    workflow_fields = ("status", "review_round", "effective_date", "effective_at", "superseded_at")
+
     objects = RevisionQuerySet.as_manager()
 
     class Meta:
@@ -415,6 +427,10 @@ class Revision(models.Model):
 
     def get_absolute_url(self):
         return reverse("documents:revision", args=[self.document_id, self.pk])
+
+    def is_protected(self):
+        """Signed (approved, effective, superseded, obsolete): kept as it was signed."""
+        return self.status in self.SIGNED_STATUSES
 
     @property
     def is_editable(self):
@@ -602,6 +618,8 @@ class Acknowledgement(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     history = ChainedHistoricalRecords()
 
+    workflow_fields = ("assigned_at", "opened_at", "acknowledged_at")
+
     objects = AcknowledgementQuerySet.as_manager()
 
     class Meta:
@@ -613,6 +631,10 @@ class Acknowledgement(models.Model):
 
     def __str__(self):
         return f"{self.person} — {self.revision}"
+
+    def is_protected(self):
+        """Acknowledged: the record that the person read the revision (ISO 9001 7.3)."""
+        return self.acknowledged_at is not None
 
 
 def months_after(start: date, months: int) -> date:

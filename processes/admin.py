@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from qms_portal.organisation.admin import WorkflowRecordAdmin
+
 from .models import (
     Clause,
     Interaction,
@@ -73,15 +75,17 @@ class KpiAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(SimpleHistoryAdmin):
-    list_display = ["kpi", "period", "value", "recorded_by", "recorded_at"]
+class MeasurementAdmin(WorkflowRecordAdmin):
+    """A recorded figure: corrected or voided on the KPI page, with a reason; read-only here."""
+
+    list_display = ["kpi", "period", "value", "recorded_by", "recorded_at", "voided_at"]
     list_select_related = ["kpi__process", "recorded_by"]
     date_hierarchy = "period"
     autocomplete_fields = ["kpi", "recorded_by"]
 
 
 @admin.register(Risk)
-class RiskAdmin(SimpleHistoryAdmin):
+class RiskAdmin(WorkflowRecordAdmin):
     list_display = ["process", "kind", "likelihood", "impact", "owner", "review_date", "is_closed"]
     list_filter = ["kind", "is_closed"]
     list_select_related = ["process", "owner"]

@@ -350,6 +350,7 @@ def seed(*, agency, people, stdout):
     processes = _processes(agency, people, departments, quality_manager)
     _interactions(processes, quality_manager)
     kpis = _kpis(processes, quality_manager)
+    _voided_measurement(kpis)
     created = _measurements(kpis, quality_manager)
     _risks(processes, people, quality_manager)
     stdout.write(
@@ -454,6 +455,26 @@ def _measurements(kpis, actor):
             new, Measurement, default_user=actor, default_change_reason="Demo data"
         )
     return len(new)
+
+
+#: Why the demo's one void value is void (issue 14: a record made in error is voided, not deleted).
+VOID_REASON = "Entered twice: the figure of another KPI was keyed here"
+
+
+def _voided_measurement(kpis):
+    """One value keyed in error and voided by the process owner: the KPI page shows it as VOID,
+    and no figure counts it (its period then gets its right value from ``_measurements``)."""
+    kpi = next(kpi for kpi, missing in kpis if not missing)
+    if Measurement.all_records.filter(kpi=kpi, voided_at__isnull=False).exists():
+        return
+    period = periods.last_completed_period(timezone.localdate(), kpi.frequency)
+    if kpi.measurements.filter(period=period).exists():
+        return  # seeded before voiding existed: leave the figures as they are
+    higher = kpi.direction == Kpi.Direction.HIGHER_IS_BETTER
+    wrong = kpi.red_threshold / 2 if higher else kpi.red_threshold * 2  # red if it counted
+    owner = kpi.process.owner
+    keyed = workflow.measurement_record(kpi=kpi, period=period, value=wrong, actor=owner)
+    workflow.measurement_void(measurement=keyed, reason=VOID_REASON, actor=owner)
 
 
 def _risks(processes, people, actor):

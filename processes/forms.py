@@ -197,6 +197,14 @@ class CorrectionForm(forms.Form):
     )
 
 
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is this value void?"),
+        max_length=300,
+        help_text=_("For example “entered twice”. Kept with the value and in its history."),
+    )
+
+
 class RiskForm(forms.ModelForm):
     class Meta:
         model = Risk

@@ -19,6 +19,7 @@ from qms_portal.organisation.models import Agency, Department
 from qms_portal.organisation.roles import is_quality_manager_of
 from qms_portal.statemachine import Tone
 from qms_portal.visibility import AgencyScopedQuerySet
+from qms_portal.voiding import Voidable, in_force_manager
 
 from . import periods
 from .periods import Frequency
@@ -404,8 +405,9 @@ class MeasurementQuerySet(ProcessScopedQuerySet):
     agency_field = "kpi__process__agency"
 
 
-class Measurement(models.Model):
-    """The value of a KPI for one period; a correction keeps the old value in history."""
+class Measurement(Voidable):
+    """The value of a KPI for one period; a correction keeps the old value in history, and a
+    value recorded in error is voided (kept, marked, left out of every figure)."""
 
     kpi = models.ForeignKey(
         Kpi, on_delete=models.CASCADE, related_name="measurements", verbose_name=_("KPI")
@@ -422,14 +424,19 @@ class Measurement(models.Model):
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
     history = HistoricalRecords()
 
-    objects = MeasurementQuerySet.as_manager()
+    objects = in_force_manager(MeasurementQuerySet)
+    all_records = MeasurementQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("measurement")
         verbose_name_plural = _("measurements")
         ordering = ["kpi", "period"]
         constraints = [
-            models.UniqueConstraint(fields=["kpi", "period"], name="measurement_one_per_period"),
+            models.UniqueConstraint(
+                fields=["kpi", "period"],
+                condition=models.Q(voided_at__isnull=True),
+                name="measurement_one_per_period",
+            ),
         ]
 
     def __str__(self):
@@ -450,6 +457,10 @@ class Measurement(models.Model):
     @property
     def status_tone(self):
         return self.status.tone
+
+    def is_protected(self):
+        """A recorded figure: corrected or voided in the portal, never edited in the admin."""
+        return True
 
 
 class RiskQuerySet(ProcessScopedQuerySet):
@@ -506,6 +517,8 @@ class Risk(models.Model):
     is_closed = models.BooleanField(pgettext_lazy("state", "closed"), default=False)
     history = HistoricalRecords()
 
+    workflow_fields = ("is_closed",)
+
     objects = RiskQuerySet.as_manager()
 
     class Meta:
@@ -539,6 +552,10 @@ class Risk(models.Model):
     @property
     def is_due_for_review(self):
         return not self.is_closed and self.review_date <= timezone.localdate()
+
+    def is_protected(self):
+        """Closed: the treatment and its outcome are the record of the risk (ISO 9001 6.1)."""
+        return self.is_closed
 
 
 def missing_measurements(kpis, *, today):

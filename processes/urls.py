@@ -21,6 +21,7 @@ urlpatterns = [
     path("kpis/<int:pk>/edit/", views.kpi_edit, name="kpi_edit"),
     path("kpis/<int:pk>/measurements/new/", views.measurement_create, name="measurement_create"),
     path("measurements/<int:pk>/correct/", views.measurement_correct, name="measurement_correct"),
+    path("measurements/<int:pk>/void/", views.measurement_void, name="measurement_void"),
     path("<int:pk>/risks/new/", views.risk_create, name="risk_create"),
     path("risks/", views.risk_list, name="risks"),
     path("risks/<int:pk>/", views.risk_edit, name="risk_edit"),

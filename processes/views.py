@@ -25,6 +25,7 @@ from .forms import (
     ProcessForm,
     RiskFilterForm,
     RiskForm,
+    VoidForm,
 )
 from .models import Interaction, Measurement, Process, Risk
 
@@ -288,6 +289,7 @@ def process_map_svg(request):
 def kpi_detail(request, pk):
     kpi = access.get_kpi_for(request.user, pk)
     measurements = list(kpi.measurements.select_related("recorded_by").order_by("period"))
+    shown = Measurement.all_records.filter(kpi=kpi).select_related("recorded_by", "voided_by")
     corrections = (
         Measurement.history.filter(kpi_id=kpi.pk, history_type="~")
         .select_related("history_user")
@@ -300,7 +302,8 @@ def kpi_detail(request, pk):
             "kpi": kpi,
             "process": kpi.process,
             "measurements": [
-                (m, workflow.available_steps(m, request.user)) for m in reversed(measurements)
+                (m, workflow.available_steps(m, request.user))
+                for m in shown.order_by("-period", "-pk")
             ],
             "chart": diagrams.kpi_trend(kpi, measurements[-24:]),
             "corrections": corrections,
@@ -396,6 +399,32 @@ def measurement_correct(request, pk):
     return _form_page(
         request,
         "processes/correction_form.html",
+        {
+            "form": form,
+            "measurement": measurement,
+            "kpi": measurement.kpi,
+            "process": measurement.kpi.process,
+        },
+    )
+
+
+@login_required
+def measurement_void(request, pk):
+    measurement = access.get_measurement_for(request.user, pk, to="edit")
+    form = VoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        voided = apply_rule(
+            form,
+            lambda: workflow.measurement_void(
+                measurement=measurement, reason=form.cleaned_data["reason"], actor=request.user
+            ),
+        )
+        if voided:
+            messages.success(request, _("%(period)s is void.") % {"period": voided.period_label})
+            return redirect(measurement.kpi)
+    return _form_page(
+        request,
+        "processes/void_form.html",
         {
             "form": form,
             "measurement": measurement,

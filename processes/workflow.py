@@ -19,6 +19,7 @@ from qms_portal.errors import RuleError
 from qms_portal.history_reasons import reason as reason_with
 from qms_portal.organisation.notifications import notify
 from qms_portal.statemachine import save_with_history
+from qms_portal.voiding import void_record
 
 from . import access, periods
 from .access import can_create_process, require_edit
@@ -48,13 +49,16 @@ STEPS = {
     Process: ("edit", "add_kpi", "add_risk", "add_interaction"),
     Interaction: ("remove_interaction",),
     Kpi: ("record_value", "edit"),
-    Measurement: ("correct",),
+    Measurement: ("correct", "void"),
     Risk: ("edit", "track_action"),
 }
 
 
 def available_steps(obj, person):
-    """The steps ``person`` may take on ``obj`` now: the buttons its page shows."""
+    """The steps ``person`` may take on ``obj`` now: the buttons its page shows (none on a
+    voided measurement: it is kept as it was)."""
+    if getattr(obj, "is_void", False):
+        return []
     return list(STEPS[type(obj)]) if access.can_edit(person, obj) else []
 
 
@@ -337,6 +341,23 @@ def measurement_correct(*, measurement, value, reason, actor, note=None):
         measurement, actor=actor, reason=reason_with(gettext_noop("Corrected"), reason)
     )
     return measurement
+
+
+@transaction.atomic
+def measurement_void(*, measurement, reason, actor):
+    """Void a value recorded in error (entered twice, for the wrong KPI): it is kept and shown as
+    void, left out of every figure, and its period may be measured again. The process's owner or
+    a quality manager, with a reason; a value that is merely wrong is corrected instead."""
+    measurement = (
+        Measurement.all_records.select_for_update(of=("self",))
+        .select_related("kpi__process__owner")
+        .get(pk=measurement.pk)
+    )
+    require_edit(actor, measurement.kpi.process)
+    return void_record(measurement, actor=actor, reason=reason, error=ProcessRuleError)
+
+
+measurement_void.alters_data = True
 
 
 RISK_FIELDS = [

@@ -104,21 +104,22 @@ class StateMachine:
         return self.tones.get(state, Tone.NEUTRAL)
 
     def state_allows(self, obj, name):
-        """The record's state allows the step (who asks is not considered)."""
-        return self.state_of(obj) in self[name].sources
+        """The record's state allows the step (who asks is not considered); a voided record
+        (:mod:`qms_portal.voiding`) allows none."""
+        return not _is_void(obj) and self.state_of(obj) in self[name].sources
 
     def may(self, person, obj, name):
         """The person may take the step on the record now: the state allows it and so does the
         step's access predicate."""
         transition = self[name]
-        if self.state_of(obj) not in transition.sources:
+        if not self.state_allows(obj, name):
             return False
         return transition.allowed is None or bool(transition.allowed(person, obj))
 
     def available(self, obj, person=None):
         """Names of the steps the record's state allows, narrowed to ``person``'s when given."""
         if person is None:
-            return [t.name for t in self.transitions if self.state_of(obj) in t.sources]
+            return [t.name for t in self.transitions if self.state_allows(obj, t.name)]
         return [t.name for t in self.transitions if self.may(person, obj, t.name)]
 
     def require(self, obj, name, actor=None):
@@ -132,6 +133,11 @@ class StateMachine:
         ):
             raise PermissionDenied(
                 transition.refusal or _("You may not do this to %(object)s.") % self._words(obj)
+            )
+        if _is_void(obj):
+            raise self.error(
+                _("%(object)s is void, so it cannot be %(action)s.")
+                % {**self._words(obj), "action": transition.label}
             )
         if self.state_of(obj) not in transition.sources:
             raise self.error(
@@ -163,6 +169,10 @@ class StateMachine:
         status = display() if display else self.state_of(obj)
         described = self.describe(obj) if self.describe else _default_description(obj)
         return {"object": described, "status": str(status).lower()}
+
+
+def _is_void(obj):
+    return getattr(obj, "voided_at", None) is not None
 
 
 def _default_description(obj):

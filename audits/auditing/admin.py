@@ -3,7 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from qms_portal.organisation.admin import ReadOnlyAdmin
+from qms_portal.organisation.admin import ReadOnlyAdmin, WorkflowRecordAdmin
 
 from .models import Audit, AuditProgramme, ChecklistItem, Evidence, ReportSignature
 
@@ -18,11 +18,12 @@ class ChecklistItemInline(admin.TabularInline):
     model = ChecklistItem
     extra = 0
     fields = ["position", "clause", "process", "question", "result"]
+    readonly_fields = ["result"]
     raw_id_fields = ["clause", "process"]
 
 
 @admin.register(Audit)
-class AuditAdmin(SimpleHistoryAdmin):
+class AuditAdmin(WorkflowRecordAdmin):
     list_display = ["reference", "title", "department", "lead_auditor", "planned_start", "status"]
     list_filter = ["status", "audit_type", "programme"]
     list_select_related = ["department", "lead_auditor"]
@@ -32,14 +33,14 @@ class AuditAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ChecklistItem)
-class ChecklistItemAdmin(SimpleHistoryAdmin):
+class ChecklistItemAdmin(WorkflowRecordAdmin):
     list_display = ["audit", "question", "result"]
     list_select_related = ["audit"]
     raw_id_fields = ["audit", "clause", "process", "assessed_by"]
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(SimpleHistoryAdmin):
+class EvidenceAdmin(WorkflowRecordAdmin):
     list_display = ["original_filename", "item", "uploaded_by", "uploaded_at"]
     list_select_related = ["item", "uploaded_by"]
     raw_id_fields = ["item", "uploaded_by"]

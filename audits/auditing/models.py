@@ -201,6 +201,8 @@ class Audit(models.Model):
         table_name="audits_historicalaudit", m2m_fields=[processes, clauses, team, auditees]
     )
 
+    workflow_fields = ("reference", "agency", "status", "actual_start", "actual_end", "summary")
+
     objects = AuditQuerySet.as_manager()
 
     class Meta:
@@ -226,6 +228,10 @@ class Audit(models.Model):
 
     def get_absolute_url(self):
         return reverse("auditing:audit", args=[self.pk])
+
+    def is_protected(self):
+        """Reported or closed: the findings are final and the report is (being) signed."""
+        return self.status in (self.Status.REPORTING, self.Status.CLOSED)
 
     def fingerprint(self):
         """Hash of what the report says; report signatures are bound to it."""
@@ -266,6 +272,8 @@ class ChecklistItem(models.Model):
     assessed_at = models.DateTimeField(null=True, blank=True)
     history = TableNamedHistoricalRecords(table_name="audits_historicalchecklistitem")
 
+    workflow_fields = ("audit", "result", "evidence", "assessed_by", "assessed_at")
+
     class Meta:
         db_table = "audits_checklistitem"
         verbose_name = _("checklist item")
@@ -281,6 +289,10 @@ class ChecklistItem(models.Model):
 
     def __str__(self):
         return self.question[:80]
+
+    def is_protected(self):
+        """Part of a reported or closed audit (the signed report is bound to its results)."""
+        return self.audit.is_protected()
 
     @property
     def is_removable(self):
@@ -315,6 +327,10 @@ class Evidence(models.Model):
 
     def __str__(self):
         return self.original_filename
+
+    def is_protected(self):
+        """Evidence of a reported or closed audit's findings."""
+        return self.item.is_protected()
 
 
 # --- Signatures ----------------------------------------------------------------------------

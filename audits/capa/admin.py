@@ -1,14 +1,17 @@
 """Admin of nonconformities and actions, with history."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from qms_portal.organisation.admin import WorkflowRecordAdmin
 
 from .models import Action, Nonconformity
 
 
 @admin.register(Nonconformity)
-class NonconformityAdmin(SimpleHistoryAdmin):
-    list_display = ["reference", "source", "severity", "department", "owner", "status"]
+class NonconformityAdmin(WorkflowRecordAdmin):
+    """Steps, verification and closure happen in the portal; one raised in error is voided there."""
+
+    list_display = ["reference", "source", "severity", "department", "owner", "status", "voided_at"]
     list_filter = ["status", "severity", "source"]
     list_select_related = ["department", "owner"]
     search_fields = ["reference", "description"]
@@ -28,7 +31,7 @@ class NonconformityAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Action)
-class ActionAdmin(SimpleHistoryAdmin):
+class ActionAdmin(WorkflowRecordAdmin):
     list_display = ["title", "kind", "owner", "due_date", "status"]
     list_filter = ["kind", "status"]
     list_select_related = ["owner"]

@@ -16,6 +16,7 @@ from qms_portal.audit_trail import TableNamedHistoricalRecords
 from qms_portal.organisation.models import Agency, Department
 from qms_portal.organisation.roles import Role
 from qms_portal.visibility import AgencyScopedQuerySet
+from qms_portal.voiding import Voidable, in_force_manager
 
 from ..auditing.models import Audit, ChecklistItem, VisibleQuerySet
 from ..review.models import ManagementReview
@@ -47,8 +48,8 @@ class NonconformityQuerySet(VisibleQuerySet):
         return self.exclude(status=Nonconformity.Status.CLOSED)
 
 
-class Nonconformity(models.Model):
-    """A nonconformity and its corrective action (ISO 9001 10.2)."""
+class Nonconformity(Voidable):
+    """A nonconformity and its corrective action (ISO 9001 10.2); one raised in error is voided."""
 
     class Source(models.TextChoices):
         AUDIT = "audit", _("Audit finding")
@@ -164,7 +165,22 @@ class Nonconformity(models.Model):
     round = models.PositiveSmallIntegerField(default=1)
     history = TableNamedHistoricalRecords(table_name="audits_historicalnonconformity")
 
-    objects = NonconformityQuerySet.as_manager()
+    #: Set by the CAPA workflow's steps (and the reference sequence) only.
+    workflow_fields = (
+        "agency",
+        "reference",
+        "status",
+        "round",
+        "implemented_at",
+        "verification_due",
+        "verified_by",
+        "verified_at",
+        "verification_notes",
+        "closed_at",
+    )
+
+    objects = in_force_manager(NonconformityQuerySet)
+    all_records = NonconformityQuerySet.as_manager()
 
     class Meta:
         db_table = "audits_nonconformity"
@@ -184,6 +200,10 @@ class Nonconformity(models.Model):
 
     def get_absolute_url(self):
         return reverse("capa:nc", args=[self.pk])
+
+    def is_protected(self):
+        """Closed: effectiveness verified (ISO 9001 10.2.2 retained information)."""
+        return self.status == self.Status.CLOSED
 
     @property
     def is_awaiting_verification(self):
@@ -284,6 +304,16 @@ class Action(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     history = TableNamedHistoricalRecords(table_name="audits_historicalaction")
 
+    workflow_fields = (
+        "status",
+        "completed_at",
+        "completion_note",
+        "verification",
+        "verified_by",
+        "verified_at",
+        "escalated_at",
+    )
+
     objects = ActionQuerySet.as_manager()
 
     class Meta:
@@ -298,6 +328,10 @@ class Action(models.Model):
 
     def get_absolute_url(self):
         return reverse("capa:action", args=[self.pk])
+
+    def is_protected(self):
+        """Done or cancelled: what was done, and its check, are recorded."""
+        return self.status != self.Status.OPEN
 
     @property
     def is_open(self):

@@ -1,7 +1,8 @@
 """Evidence packs: read in the admin; built, shared and revoked from the pack pages."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from qms_portal.organisation.admin import WorkflowRecordAdmin
 
 from .models import EvidencePack, PackDownload, PackShare
 
@@ -15,19 +16,16 @@ class PackShareInline(admin.TabularInline):
 
 
 @admin.register(EvidencePack)
-class EvidencePackAdmin(SimpleHistoryAdmin):
+class EvidencePackAdmin(WorkflowRecordAdmin):
     list_display = ["reference", "title", "agency", "status", "period_start", "period_end"]
     list_filter = ["agency", "status"]
     search_fields = ["reference", "title"]
     readonly_fields = [f.name for f in EvidencePack._meta.concrete_fields]
     inlines = [PackShareInline]
 
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(PackDownload)
-class PackDownloadAdmin(SimpleHistoryAdmin):
+class PackDownloadAdmin(WorkflowRecordAdmin):
     list_display = ["pack", "person", "downloaded_at", "client_address"]
     list_filter = ["pack__agency"]
     readonly_fields = [
@@ -38,9 +36,3 @@ class PackDownloadAdmin(SimpleHistoryAdmin):
         "user_agent",
         "zip_sha256",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

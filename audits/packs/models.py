@@ -118,6 +118,9 @@ class EvidencePack(models.Model):
         table_name="audits_historicalevidencepack", m2m_fields=[departments, clauses]
     )
 
+    #: Built, hashed and shared by the pack workflow; the admin only reads a pack.
+    workflow_fields = ("status", "stage", "progress", "built_at", "zip_sha256", "pdf_sha256")
+
     objects = EvidencePackQuerySet.as_manager()
 
     class Meta:
@@ -138,6 +141,10 @@ class EvidencePack(models.Model):
 
     def get_absolute_url(self):
         return reverse("packs:pack", args=[self.pk])
+
+    def is_protected(self):
+        """Built: the ZIP a certifier reads, its hashes, shares and downloads are kept."""
+        return self.status == self.Status.READY
 
     @property
     def is_ready(self):
@@ -233,6 +240,10 @@ class PackShare(models.Model):
     def __str__(self):
         return f"{self.pack.reference} → {self.certifier}"
 
+    def is_protected(self):
+        """A share is the record of who was given what, when: revoked, never removed."""
+        return True
+
     def is_active(self, now=None):
         return self.revoked_at is None and self.expires_at > (now or timezone.now())
 
@@ -265,3 +276,7 @@ class PackDownload(models.Model):
 
     def __str__(self):
         return f"{self.pack.reference} ↓ {self.person} {self.downloaded_at:%Y-%m-%d %H:%M}"
+
+    def is_protected(self):
+        """An append-only log: every download stays on record."""
+        return True

@@ -67,6 +67,9 @@ class ManagementReview(models.Model):
         table_name="audits_historicalmanagementreview", m2m_fields=[attendees]
     )
 
+    #: Gathered and signed through the review workflow only.
+    workflow_fields = ("agency", "status", "inputs", "inputs_gathered_at")
+
     objects = ManagementReviewQuerySet.as_manager()
 
     class Meta:
@@ -86,6 +89,10 @@ class ManagementReview(models.Model):
 
     def get_absolute_url(self):
         return reverse("review:review", args=[self.pk])
+
+    def is_protected(self):
+        """Minutes signed: the record of the review (ISO 9001 9.3.3)."""
+        return self.status == self.Status.SIGNED
 
     def fingerprint(self):
         import json

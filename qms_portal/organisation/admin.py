@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
+
+from qms_portal import protection
 
 from .models import (
     Agency,
@@ -71,6 +74,13 @@ class NotificationAdmin(SimpleHistoryAdmin):
     readonly_fields = ["key", "created_at", "read_at", "emailed_at", "email_attempts"]
 
 
+def _refuse_history_revert(request):
+    """simple-history's version page saves a past version when posted (revert), whatever
+    ``SIMPLE_HISTORY_REVERT_DISABLED`` hides: for workflow records that would rewind a state."""
+    if request.method == "POST":
+        raise PermissionDenied
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Records an administrator may inspect but never edit: the portal alone writes them."""
 
@@ -82,6 +92,46 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        _refuse_history_revert(request)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class WorkflowRecordAdmin(SimpleHistoryAdmin):
+    """A workflow record in the admin (:mod:`qms_portal.protection`): its workflow fields (status
+    and what transitions stamp) are never editable; once protected (signed, closed, effective,
+    recorded, void) the whole record is read-only and nobody may delete it — not one by one, not
+    with "delete selected", not through the cascade of a department, person or process (Django's
+    ``get_deleted_objects`` asks this ``has_delete_permission`` for every related record). Records
+    are made through the portal, never added here; void ones are listed too."""
+
+    def get_queryset(self, request):
+        manager = getattr(self.model, "all_records", self.model._default_manager)
+        queryset = manager.get_queryset()
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields + [f for f in protection.workflow_fields(self.model) if f not in fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and protection.is_protected(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and protection.is_protected(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        _refuse_history_revert(request)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(OutboxTask)

@@ -16,6 +16,8 @@ class OrganisationConfig(AppConfig):
 
         post_migrate.connect(ensure_role_groups, dispatch_uid="qms_role_groups")
 
+        from qms_portal.protection import guard_protected_records
         from qms_portal.signatures import protect_signatures
 
         protect_signatures()
+        guard_protected_records()

@@ -4,6 +4,8 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
+from django.utils.translation import gettext
 
 from processes.models import Interaction, Kpi, Measurement, Process, Risk
 
@@ -63,3 +65,21 @@ def test_demo_pages_render(client):
         "/",
     ]:
         assert client.get(url).status_code == 200, url
+
+
+def test_the_demo_shows_one_value_voided_and_no_figure_counts_it(client):
+    """Issue 14: a value keyed in error is voided with a reason, not deleted."""
+    from processes.demo import VOID_REASON
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    void = Measurement.all_records.get(voided_at__isnull=False)
+    assert void.void_reason == VOID_REASON
+    assert void not in Measurement.objects.all()
+    in_force = void.kpi.measurements.get(period=void.period)  # the right value, recorded after
+    latest = Kpi.objects.with_latest_value().get(pk=void.kpi_id).latest_value
+    assert in_force.value != void.value and (latest is None or latest != void.value)
+    owner = void.kpi.process.owner
+    client.force_login(owner)
+    page = client.get(void.kpi.get_absolute_url()).content.decode()
+    with translation.override(owner.language or "en"):
+        assert gettext("VOID") in page and VOID_REASON in page

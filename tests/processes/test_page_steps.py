@@ -56,7 +56,7 @@ def state():
     return (
         list(Process.objects.values_list("code", "name", "is_active").order_by("pk")),
         list(Kpi.objects.values_list("name", "target", "is_active").order_by("pk")),
-        list(Measurement.objects.values_list("period", "value").order_by("pk")),
+        list(Measurement.all_records.values_list("period", "value", "voided_at").order_by("pk")),
         list(Risk.objects.values_list("likelihood", "impact", "description").order_by("pk")),
         list(Interaction.objects.values_list("source", "target", "output").order_by("pk")),
         Action.objects.count(),
@@ -133,6 +133,10 @@ def pages(w):
                     reverse("processes:measurement_correct", args=[w["measurement"].pk]),
                     {"value": "12", "reason": "Keyed wrongly"},
                 ),
+                "void": (
+                    reverse("processes:measurement_void", args=[w["measurement"].pk]),
+                    {"reason": "Entered twice"},
+                ),
             },
         ),
         "risk": (
@@ -187,6 +191,7 @@ def test_editors_are_offered_every_step(client, request, world, persona):
         ("kpi", "record_value"),
         ("kpi", "edit"),
         ("kpi", "correct"),
+        ("kpi", "void"),
         ("risk", "edit"),
         ("risk", "track_action"),
     ],

@@ -137,6 +137,9 @@ RULES = {
     "processes:measurement_correct": Rule(
         agency_only(403, quality_manager=200, certifier=403), lambda w: {"pk": w.measurement.pk}
     ),
+    "processes:measurement_void": Rule(
+        agency_only(403, quality_manager=200, certifier=403), lambda w: {"pk": w.measurement.pk}
+    ),
     "processes:risk_create": Rule(
         agency_only(403, quality_manager=200, certifier=403), lambda w: {"pk": w.process.pk}
     ),
