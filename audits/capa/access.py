@@ -33,6 +33,13 @@ def can_verify_nc(person, nc):
     return is_verification_deputy_for(person, nc)
 
 
+def can_void_nc(person, nc):
+    """A nonconformity raised in error is voided by those who could verify it — someone other
+    than the responsible person (a quality manager, or the verification deputy for a quality
+    manager's own) — never once it is closed: a verified nonconformity is retained evidence."""
+    return not nc.is_void and nc.status != Nonconformity.Status.CLOSED and can_verify_nc(person, nc)
+
+
 def is_verification_deputy_for(person, nc):
     """The agency's verification deputy, on a nonconformity a quality manager is responsible for."""
     return (
@@ -65,7 +72,7 @@ def can_verify_action(person, action):
 
 def get_nc_for(person, pk, *, to="view"):
     nc = (
-        Nonconformity.objects.visible_to(person)
+        Nonconformity.all_records.visible_to(person)  # a void one still opens, marked void
         .select_related(
             "agency", "owner", "raised_by", "department", "process", "clause", "audit", "kpi"
         )

@@ -143,6 +143,17 @@ class VerifyForm(forms.Form):
     )
 
 
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why was it raised in error?"),
+        max_length=300,
+        help_text=_(
+            "For example “a duplicate of NC-2026-004”. Kept with it and in its history; its open "
+            "actions are cancelled."
+        ),
+    )
+
+
 class CompleteForm(forms.Form):
     note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -125,6 +125,7 @@ def _nc_context(request, nc, **extra):
         "analyse_form": forms.AnalyseForm(),
         "plan_form": forms.PlanForm(agency_id=agency_id),
         "verify_form": forms.VerifyForm(),
+        "void_form": forms.VoidForm(),
         "history": nc.history.select_related("history_user")[:12],
     }
     context.update(extra)
@@ -165,7 +166,15 @@ NC_STEPS = {
         lambda nc, user, form: workflow.nc_verify(nc=nc, actor=user, **form.cleaned_data),
         "verify_form",
     ),
+    "void": (
+        forms.VoidForm,
+        lambda nc, user, form: workflow.nc_void(nc=nc, actor=user, **form.cleaned_data),
+        "void_form",
+    ),
 }
+#: Steps taken by someone who may see the nonconformity but not work on it (an independent
+#: quality manager or the verification deputy); the workflow checks who exactly.
+INDEPENDENT_STEPS = {"verify", "void"}
 
 
 @login_required
@@ -174,7 +183,7 @@ def nc_step(request, pk, step):
     if step not in NC_STEPS:
         raise Http404(_("No such step."))
     form_class, call, name = NC_STEPS[step]
-    nc = access.get_nc_for(request.user, pk, to="view" if step == "verify" else "work")
+    nc = access.get_nc_for(request.user, pk, to="view" if step in INDEPENDENT_STEPS else "work")
     if form_class is None:
         form = forms.forms.Form(request.POST)
     elif form_class is forms.PlanForm:

@@ -26,9 +26,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext_lazy
 
 from qms_portal import sequences
+from qms_portal.history_reasons import reason as history_reason
 from qms_portal.organisation.notifications import notify
 from qms_portal.organisation.roles import heads_of, quality_managers_of
 from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
+from qms_portal.voiding import void_record
 
 from ..auditing.workflow import AuditRuleError, _same_agency
 from . import access
@@ -141,6 +143,8 @@ def available_steps(nc, person, *, today=None):
             steps.append(step)
     if "verify" in steps and not nc.may_be_verified_on(today):
         steps.remove("verify")
+    if access.can_void_nc(person, nc):
+        steps.append("void")
     return steps
 
 
@@ -304,7 +308,9 @@ def nc_raise(
 
 def _lock_nc(nc_id):
     return (
-        Nonconformity.objects.select_for_update(of=("self",)).select_related("owner").get(pk=nc_id)
+        Nonconformity.all_records.select_for_update(of=("self",))
+        .select_related("owner")
+        .get(pk=nc_id)
     )
 
 
@@ -362,6 +368,45 @@ def _check_analysis(method, analysis, root_cause):
     if not (root_cause or "").strip():
         raise CapaError(_("State the root cause the analysis led to."))
     return analysis
+
+
+@transaction.atomic
+def nc_void(*, nc, actor, reason):
+    """Void a nonconformity raised in error (a duplicate, the wrong department): kept with its
+    history and shown as void, counted by no figure; its open actions are cancelled with it.
+    Only someone who could verify it may (``access.can_void_nc``), and never once closed."""
+    nc = _lock_nc(nc.pk)
+    if nc.status == NS.CLOSED:
+        raise CapaError(
+            _(
+                "%(ref)s is closed: its effectiveness was verified, so it is kept as it is and "
+                "cannot be voided."
+            )
+            % {"ref": nc.reference}
+        )
+    _require(
+        nc.is_void or access.can_void_nc(actor, nc),  # a second void: void_record says so
+        _(
+            "Only a quality manager other than the responsible person (or the agency's "
+            "verification deputy) can void %(ref)s."
+        )
+        % {"ref": nc.reference},
+    )
+    void_record(nc, actor=actor, reason=reason, error=CapaError)
+    for action in nc.actions.select_for_update(of=("self",)).filter(status=AS.OPEN):
+        action.status = AS.CANCELLED
+        save_with_history(
+            action,
+            actor=actor,
+            reason=history_reason(
+                gettext_noop("Cancelled: its nonconformity was voided"), nc.void_reason
+            ),
+            update_fields=["status"],
+        )
+    return nc
+
+
+nc_void.alters_data = True
 
 
 @transaction.atomic

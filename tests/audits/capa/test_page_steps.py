@@ -49,7 +49,7 @@ NC_STATES = [
     "closed",
     "reopened",
 ]
-NC_STEPS = {"contain", "analyse", "plan", "implement", "verify"}
+NC_STEPS = {"contain", "analyse", "plan", "implement", "verify", "void"}
 #: The step the responsible person (and a quality manager) takes in each state.
 WORK = {"open": "contain", "contained": "analyse", "analysed": "plan", "planned": "implement"}
 WORK["reopened"] = "analyse"
@@ -64,6 +64,8 @@ def nc_expected(state, persona):
         steps.add(WORK[state])
     if persona == "quality_manager" and state == "implemented":
         steps.add("verify")
+    if persona == "quality_manager" and state != "closed":  # raised in error: void, not delete
+        steps.add("void")
     return steps
 
 
@@ -115,12 +117,14 @@ def nc_step_data(step, w):
         "plan": {"title_1": "Fix", "owner_1": w.colleague.pk, "due_1": later(7)},
         "implement": {},
         "verify": {"effective": "yes", "notes": "No repeat."},
+        "void": {"reason": "A duplicate of another nonconformity."},
     }[step]
 
 
 def nc_snapshot(nc):
-    nc = Nonconformity.objects.get(pk=nc.pk)
+    nc = Nonconformity.all_records.get(pk=nc.pk)
     return (
+        nc.voided_at,
         nc.status,
         nc.round,
         nc.containment,
