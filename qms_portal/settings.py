@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "audits.packs",
     "assessment",
     "services",
+    "retention",
     "django_linear_migrations",
 ]
 
