@@ -29,10 +29,10 @@ def schedule(request):
 
 @login_required
 def rule_edit(request, pk):
-    access.require_manage(request.user)
     rule = RetentionRule.objects.visible_to(request.user).filter(pk=pk).first()
     if rule is None:
         raise Http404(_("No such retention rule."))
+    access.require_manage(request.user)
     initial = {"years": rule.years, "trigger_event": rule.trigger_event}
     form = forms.RuleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
