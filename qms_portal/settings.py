@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "audits.packs",
     "assessment",
     "services",
+    "retention",
     "django_linear_migrations",
 ]
 

@@ -36,6 +36,7 @@ urlpatterns = [
     path("transparency/", include(assessment_urls.transparency_patterns)),  # public page
     path("services/", include("services.urls")),
     path("open311/v2/", include("services.api_urls")),
+    path("retention/", include("retention.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -21,6 +21,7 @@ PROJECT_APPS = {
     "packs",
     "assessment",
     "services",
+    "retention",
 }
 
 #: Internal tables administrators do not manage through the admin, and why.

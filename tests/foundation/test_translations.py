@@ -24,6 +24,7 @@ SOURCES = [
     "audits",
     "assessment",
     "services",
+    "retention",
     "templates",
     "locale",
 ]
@@ -69,8 +70,8 @@ def fresh_catalogues(tmp_path_factory):
 
 def test_every_catalogue_is_there(fresh_catalogues):
     names = {p.parts[-5] if p.parts[-5] != "source" else "portal" for p in fresh_catalogues}
-    assert {"documents", "processes", "audits", "assessment", "services"} <= names
-    assert len(fresh_catalogues) == 6
+    assert {"documents", "processes", "audits", "assessment", "services", "retention"} <= names
+    assert len(fresh_catalogues) == 7
 
 
 def test_every_message_has_a_zh_hans_translation(fresh_catalogues):

@@ -51,6 +51,7 @@ def test_every_signature_model_is_covered():
         "documents.Signature",
         "auditing.ReportSignature",
         "assessment.AssessmentSignature",
+        "retention.DisposalApproval",
     }
 
 

@@ -275,6 +275,27 @@ RULES = {
     "packs:pack_share_revoke": Rule(
         post_only(), lambda w: {"pk": w.pack.pk, "share_pk": w.pack_share.pk}
     ),
+    # Retention: quality managers, auditors and administrators of the agency read; quality
+    # managers and administrators change (tests/retention/ has the step rules).
+    "retention:schedule": Rule(
+        {**everyone(403), "auditor": 200, "quality_manager": 200, "administrator": 200}
+    ),
+    "retention:holds": Rule(
+        {**everyone(403), "auditor": 200, "quality_manager": 200, "administrator": 200}
+    ),
+    "retention:runs": Rule(
+        {**everyone(403), "auditor": 200, "quality_manager": 200, "administrator": 200}
+    ),
+    "retention:rule_edit": Rule(
+        agency_only(404, auditor=403, quality_manager=200, administrator=200),
+        lambda w: {"pk": w.retention_rule.pk},
+    ),
+    "retention:hold_release": Rule(post_only(), lambda w: {"pk": w.legal_hold.pk}),
+    "retention:run": Rule(
+        agency_only(404, auditor=200, quality_manager=200, administrator=200),
+        lambda w: {"pk": w.disposal_run.pk},
+    ),
+    "retention:run_step": Rule(post_only(), lambda w: {"pk": w.disposal_run.pk, "step": "approve"}),
 }
 
 #: URL patterns without a name, by their full route: the resolver cannot reverse them, so each
@@ -529,7 +550,25 @@ def packs_world(w):
 
 
 #: Apps add their objects of department A here (packs…).
-WORLD_EXTENSIONS = [services_world, audits_world, assessment_world, packs_world]
+def retention_world(w):
+    from django.utils import timezone
+
+    from retention import workflow as retention_workflow
+    from retention.models import DisposalRun
+
+    agency = w.department_a.agency
+    qm = w.people["quality_manager"]
+    retention_workflow.seed_default_rules(agency)
+    w.retention_rule = agency.retention_rules.first()
+    w.legal_hold = retention_workflow.hold_place(
+        actor=qm, record_type="audits", reason="Ombudsman review"
+    )
+    w.disposal_run = DisposalRun.objects.create(
+        agency=agency, reference="DR-2026-001", due_on=timezone.localdate(), proposed_by=qm
+    )
+
+
+WORLD_EXTENSIONS = [services_world, audits_world, assessment_world, packs_world, retention_world]
 
 
 def fetch(client, world, persona, url):
@@ -622,7 +661,15 @@ PUBLIC_OR_OWN = {
 
 
 #: URL namespaces of requests and of the audits apps' records (department-owned).
-AUDIT_RECORDS = ("services:request_", "audits:", "auditing:", "capa:", "review:", "packs:")
+AUDIT_RECORDS = (
+    "services:request_",
+    "audits:",
+    "auditing:",
+    "capa:",
+    "review:",
+    "packs:",
+    "retention:",
+)
 
 
 def post_expectation(name, persona):

@@ -80,7 +80,13 @@ CERTIFIER_SHARED_DEPARTMENTS = ["AAS", "FIN"]
 # idempotent like this command. Order matters: later apps link to earlier apps' records, and audits
 # comes last because its management review, self-assessments and evidence pack summarise the
 # service requests.
-APP_DEMO_MODULES = ["documents.demo", "processes.demo", "services.demo", "audits.demo"]
+APP_DEMO_MODULES = [
+    "documents.demo",
+    "processes.demo",
+    "services.demo",
+    "audits.demo",
+    "retention.demo",
+]
 
 
 class Command(BaseCommand):
