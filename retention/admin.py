@@ -4,6 +4,8 @@ pages (with the checks of ``workflow.py``); disposal records never change."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from qms_portal.organisation.admin import ReadOnlyAdmin
+
 from .models import (
     DisposalApproval,
     DisposalCandidate,
@@ -12,17 +14,6 @@ from .models import (
     LegalHold,
     RetentionRule,
 )
-
-
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CandidateInline(admin.TabularInline):
@@ -48,26 +39,26 @@ class ApprovalInline(admin.TabularInline):
 
 
 @admin.register(RetentionRule)
-class RetentionRuleAdmin(ReadOnlyAdmin):
+class RetentionRuleAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["agency", "record_type", "years", "trigger_event"]
     list_filter = ["agency", "record_type"]
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(ReadOnlyAdmin):
+class LegalHoldAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["agency", "record_type", "object_label", "placed_at", "released_at"]
     list_filter = ["agency", "record_type"]
 
 
 @admin.register(DisposalRun)
-class DisposalRunAdmin(ReadOnlyAdmin):
+class DisposalRunAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["reference", "agency", "status", "proposed_at", "executed_at"]
     list_filter = ["agency", "status"]
     inlines = [ApprovalInline, CandidateInline]
 
 
 @admin.register(DisposalRecord)
-class DisposalRecordAdmin(ReadOnlyAdmin):
+class DisposalRecordAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["reference", "record_type", "action", "disposed_at", "executed_by"]
     list_filter = ["agency", "record_type", "action"]
     search_fields = ["reference", "title"]
