@@ -9,13 +9,16 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from audits.capa.models import Nonconformity
+from audits.capa import workflow as capa_workflow
+from audits.capa.models import Action, Nonconformity
 from audits.packs.models import EvidencePack
 from documents.models import Document, Signature
+from qms_portal.protection import RecordIsProtected
 from qms_portal.signatures import SignatureIsFinal
 from retention import workflow
 from retention.models import DisposalRecord, DisposalRecordIsFinal, RecordType
 from services.models import ServiceRequest
+from tests.audits.conftest import nc_to_implemented, raise_nc
 from tests.conftest import PASSWORD
 from tests.retention.conftest import approved_run, closed_request, obsolete_document
 
@@ -141,3 +144,32 @@ def test_disposal_records_cannot_be_changed_or_deleted(
     with pytest.raises(DisposalRecordIsFinal):
         record.save()
     assert DisposalRecord.objects.count() == 1
+
+
+def test_a_closed_nonconformity_past_its_period_is_disposed_of_with_its_actions(
+    agency, rules, owner, department_a, colleague, quality_manager, second_manager, settings
+):
+    """Closed nonconformities are protected everywhere (admin, queryset delete, cascade); an
+    approved run is the one way they go, and the audit trail still verifies afterwards."""
+    settings.QMS_CAPA_VERIFICATION_WAIT_DAYS = 0
+    nc = nc_to_implemented(
+        raise_nc(quality_manager, department=department_a, owner=owner), owner, colleague
+    )
+    capa_workflow.nc_verify(nc=nc, actor=quality_manager, effective=True, notes="No repeat.")
+    # history-exempt: backdating the closure for the test (6 years' retention)
+    Nonconformity.objects.filter(pk=nc.pk).update(
+        closed_at=timezone.now() - timedelta(days=7 * 365)
+    )
+    with pytest.raises(RecordIsProtected), transaction.atomic():  # refused outside a run
+        Nonconformity.objects.filter(pk=nc.pk).delete()
+    run = approved_run(quality_manager, second_manager, [RecordType.NONCONFORMITIES])
+    workflow.run_execute(run=run, actor=quality_manager)
+    assert not Nonconformity.all_records.filter(pk=nc.pk).exists()
+    assert not Action.objects.filter(nonconformity_id=nc.pk).exists()
+    record = DisposalRecord.objects.get()
+    assert (record.record_type, record.object_id, record.reference) == (
+        "nonconformities",
+        nc.pk,
+        nc.reference,
+    )
+    call_command("verify_audit_trail", stdout=open("/dev/null", "w"))  # raises on any problem
