@@ -5,6 +5,7 @@ its original only as a separate download for those who may edit the document."""
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
@@ -97,12 +98,37 @@ def _rendition_not_ready(request, revision):
     return refused(request, message, status=409, back=revision.get_absolute_url())
 
 
+def retired_copies_withheld(person, revision):
+    """With ``QMS_RETIRED_REVISION_DOWNLOADS = "editors"`` an agency keeps superseded and obsolete
+    revisions from readers altogether (the default, ``"stamped"``, serves them stamped as no
+    longer in force); the document's editors still get the stamped copy."""
+    return (
+        settings.QMS_RETIRED_REVISION_DOWNLOADS == "editors"
+        and _is_retired(revision)
+        and not access.can_edit(person, revision.document)
+    )
+
+
+def _refuse_withheld_copy(request, revision):
+    message = _(
+        "Revision %(label)s of %(number)s is %(status)s and no longer in force. This portal gives "
+        "old revisions only to those who may edit the document; use the revision in force."
+    ) % {
+        "label": revision.label,
+        "number": revision.document.number,
+        "status": revision.get_status_display().lower(),
+    }
+    return refused(request, message, status=409, back=revision.document.get_absolute_url())
+
+
 def downloads_offered(person, revision):
     """What the revision page offers the person: ``copy`` (the file readers get: a PDF stamped when
     in force or retired, or a DOCX, XLSX or ODT's PDF rendition), ``preparing`` instead while that
     rendition is not made, and ``original`` (a rendered revision's own file, for its editors)."""
     if not renditions.is_rendered(revision):
-        return ["copy"]
+        return [] if retired_copies_withheld(person, revision) else ["copy"]
+    if retired_copies_withheld(person, revision):
+        return []
     offered = ["copy" if _ready_rendition(revision) else "preparing"]
     if access.can_open_original(person, revision):
         offered.append("original")
@@ -148,6 +174,8 @@ def _original_response(revision, kind):
 def _served_file(request, revision, *, original):
     """The response for the revision's download, or a refusal page."""
     kind = uploads.KINDS_BY_CODE[revision.file_kind]
+    if not original and retired_copies_withheld(request.user, revision):
+        return _refuse_withheld_copy(request, revision)
     if renditions.is_rendered(revision):
         if original:
             if not access.can_open_original(request.user, revision):

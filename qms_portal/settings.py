@@ -298,6 +298,14 @@ QMS_AGENCY_NAME = os.environ.get("QMS_AGENCY_NAME", "")
 SERIALIZATION_MODULES = {"json-full": "qms_portal.fullprecision_json"}  # backups
 
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Superseded and obsolete revisions: "stamped" serves them to readers stamped as no longer in
+# force; "editors" keeps them from everyone but the document's editors (documents/downloads.py).
+QMS_RETIRED_REVISION_DOWNLOADS = os.environ.get("QMS_RETIRED_REVISION_DOWNLOADS", "stamped")
+if QMS_RETIRED_REVISION_DOWNLOADS not in ("stamped", "editors"):
+    raise ImproperlyConfigured(
+        "QMS_RETIRED_REVISION_DOWNLOADS must be 'stamped' or 'editors', "
+        f"not {QMS_RETIRED_REVISION_DOWNLOADS!r}."
+    )
 # Largest accepted upload (documents, evidence, photos), in bytes.
 QMS_UPLOAD_MAX_BYTES = env_int("QMS_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
 

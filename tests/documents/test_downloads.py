@@ -164,6 +164,26 @@ def test_old_pdf_revisions_are_served_stamped_as_no_longer_in_force(
         assert response.content != stored.read()  # never the unmarked original
 
 
+def test_an_agency_may_keep_old_revisions_from_readers_by_setting(
+    settings, owner, department_a, colleague, quality_manager, outsider, client
+):
+    """``QMS_RETIRED_REVISION_DOWNLOADS = "editors"``: readers are refused (409, with what to
+    do) and not offered the download; the document's editors still get the stamped copy."""
+    settings.QMS_RETIRED_REVISION_DOWNLOADS = "editors"
+    document, first = superseded(owner, department_a, colleague, quality_manager, pdf_upload())
+    client.force_login(outsider)
+    response = client.get(download_url(document, first))
+    assert response.status_code == 409
+    assert "only to those who may edit the document" in response.content.decode()
+    page = client.get(first.get_absolute_url()).content.decode()
+    assert 'data-download="copy"' not in page
+    client.force_login(owner)
+    response = client.get(download_url(document, first))
+    assert response.status_code == 200
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "SUPERSEDED — FOR REFERENCE ONLY" in text
+
+
 @pytest.mark.libreoffice  # a real LibreOffice conversion: run once, in .ci/run's PostgreSQL pass
 def test_an_old_office_revision_is_served_as_its_stamped_rendition_and_whole_only_to_editors(
     owner,
