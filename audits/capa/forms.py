@@ -168,7 +168,8 @@ class NcFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         choices=[("", _("All")), ("open", _("Open (not closed)"))]
-        + list(Nonconformity.Status.choices),
+        + list(Nonconformity.Status.choices)
+        + [("void", _("Void (raised in error)"))],
         required=False,
     )
     severity = forms.ChoiceField(

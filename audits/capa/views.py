@@ -25,12 +25,14 @@ SUBNAV = {"subnav": "audits/_subnav.html"}
 @login_required
 def nc_list(request):
     form = forms.NcFilterForm(request.GET or None)
-    ncs = Nonconformity.objects.visible_to(request.user).select_related(
-        "department", "process", "owner"
-    )
     data = form.cleaned_data if form.is_valid() else {}
     status = data.get("status")
-    if status == "open":
+    # Void ones are kept and listed on asking; every other view and figure leaves them out.
+    manager = Nonconformity.all_records if status == "void" else Nonconformity.objects
+    ncs = manager.visible_to(request.user).select_related("department", "process", "owner")
+    if status == "void":
+        ncs = ncs.filter(voided_at__isnull=False)
+    elif status == "open":
         ncs = ncs.open()
     elif status:
         ncs = ncs.filter(status=status)

@@ -71,6 +71,11 @@ def test_a_quality_manager_voids_a_nonconformity_raised_in_error(
     text = page.content.decode()
     assert "VOID" in text and REASON in text and "data-void" in text
     assert 'data-step="' not in text  # a void record takes no further step
+    # Left out of the register, listed on asking:
+    register = client.get(reverse("capa:nc_list")).content.decode()
+    assert nc.reference not in register
+    voided = client.get(reverse("capa:nc_list"), {"status": "void"}).content.decode()
+    assert nc.reference in voided and "VOID" in voided
     # Its open action is cancelled with it; the done one keeps what was done.
     statuses = dict(Action.objects.filter(nonconformity=nc).values_list("title", "status"))
     assert statuses == {"Add the step": "done", "Train the counter": "cancelled"}
