@@ -47,6 +47,17 @@ class NonconformityQuerySet(VisibleQuerySet):
     def open(self):
         return self.exclude(status=Nonconformity.Status.CLOSED)
 
+    def in_register_status(self, status):
+        """The register's status filter over all records: ``void`` lists the void ones (kept,
+        listed on asking), ``open`` those not closed, a status its own; void ones only under
+        ``void`` (every figure leaves them out)."""
+        if status == "void":
+            return self.filter(voided_at__isnull=False)
+        in_force = self.filter(voided_at__isnull=True)
+        if status == "open":
+            return in_force.open()
+        return in_force.filter(status=status) if status else in_force
+
 
 class Nonconformity(Voidable):
     """A nonconformity and its corrective action (ISO 9001 10.2); one raised in error is voided."""

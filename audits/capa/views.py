@@ -27,15 +27,11 @@ def nc_list(request):
     form = forms.NcFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     status = data.get("status")
-    # Void ones are kept and listed on asking; every other view and figure leaves them out.
-    manager = Nonconformity.all_records if status == "void" else Nonconformity.objects
-    ncs = manager.visible_to(request.user).select_related("department", "process", "owner")
-    if status == "void":
-        ncs = ncs.filter(voided_at__isnull=False)
-    elif status == "open":
-        ncs = ncs.open()
-    elif status:
-        ncs = ncs.filter(status=status)
+    ncs = (
+        Nonconformity.all_records.visible_to(request.user)
+        .in_register_status(status)
+        .select_related("department", "process", "owner")
+    )
     for name in ("severity", "source"):
         if data.get(name):
             ncs = ncs.filter(**{name: data[name]})
