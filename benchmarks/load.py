@@ -216,6 +216,11 @@ def main():
     total = next(r for r in mix if r["Name"] == "Aggregated")
     met = int(total["Failure Count"]) == 0 and float(total["95%"]) < 300
     print(f"\nTarget (no errors, p95 < 300 ms): {'met' if met else 'NOT met'}")
+    reference = next(r for r in baseline if r["Name"] == "Aggregated")
+    for name, column in (("requests_per_second", "Requests/s"), ("p95_ms", "95%")):
+        value, base = float(total[column]), float(reference[column])
+        ratio = f"{value / base:.2f}" if base else "n/a"
+        print(f"RESULT load {name}={value:g} baseline={base:g} ratio={ratio}")
 
 
 if __name__ == "__main__":
