@@ -183,18 +183,31 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 ANONYMOUS_USER_NAME = None  # guardian: anonymous visitors never hold object permissions
 
-# Failed sign-in throttling (per account and per client address), counted in the cache.
+# Failed sign-in throttling (qms_portal/organisation/throttling.py), counted in the cache: this
+# many failures lock an account for the window; an address (an office NAT) gets a much higher
+# limit, past which it backs off (1 s, 2 s, 4 s … between attempts) instead of being locked.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
 
 # Redis: Celery broker and shared cache. Without it tasks run eagerly in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "qms",
+            # A Redis that is down must cost a request milliseconds, not seconds: short time-outs,
+            # no retries (qms_portal/resilient_cache.py falls back and tries again in 5 s).
+            "OPTIONS": {
+                "socket_connect_timeout": 0.5,
+                "socket_timeout": 1,
+                "retry": Retry(NoBackoff(), 0),
+            },
         }
     }
 else:
