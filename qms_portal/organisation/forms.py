@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from . import throttling
 from .models import FailedSignIn, Person
@@ -17,9 +18,12 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             "Too many failed sign-in attempts. For your security, wait %(minutes)d minutes "
             "and try again, or ask an administrator to reset your password."
         ),
-        "address_backoff": _(
+        "address_backoff": ngettext_lazy(
+            "Too many failed sign-in attempts from your network. Wait %(seconds)d second "
+            "and try again.",
             "Too many failed sign-in attempts from your network. Wait %(seconds)d seconds "
-            "and try again."
+            "and try again.",
+            "seconds",
         ),
     }
 
