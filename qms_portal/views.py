@@ -55,8 +55,9 @@ def _broker_state():
 
 
 def overall_status(checks):
-    """ "ok"; "degraded" when only Redis (broker or cache) is down — the portal still serves,
-    tasks wait in the outbox and throttling counts per process; "unavailable" without a database."""
+    """The portal's state: "unavailable" without its database; "degraded" when only Redis (broker
+    or cache) is down, since the portal still serves (tasks wait in the outbox, throttles count in
+    each process); "ok" otherwise."""
     if not checks["database"]["ok"]:
         return "unavailable"
     return "ok" if all(check["ok"] for check in checks.values()) else "degraded"
