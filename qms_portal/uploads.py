@@ -230,7 +230,7 @@ def _is_active(value, depth=0):
 
 
 def _inspect_pdf(data):
-    """ "ok", "damaged" or "active" (runs in the bounded child)."""
+    """The verdict on a PDF's bytes: "ok", "damaged" or "active" (runs in the bounded child)."""
     from pypdf import PdfReader
 
     try:

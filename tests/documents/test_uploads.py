@@ -119,8 +119,12 @@ def test_refuses_a_zip_entry_smaller_than_its_headers_claim():
     [
         pdf_with(open_action_script="app.launchURL('https://example.org/steal')"),
         pdf_with(attachment=("invoice.exe", b"MZ\x90\x00")),
+        # the same names written with #-escapes, as a scanner of raw bytes would miss them
+        pdf_with(open_action_script="app.alert(1)")
+        .replace(b"/JavaScript", b"/J#61vaScript")
+        .replace(b"/JS ", b"/J#53 "),
     ],
-    ids=["javascript-open-action", "embedded-file"],
+    ids=["javascript-open-action", "embedded-file", "escaped-names"],
 )
 def test_refuses_a_pdf_that_runs_scripts_or_carries_files(content):
     with pytest.raises(ValidationError, match="scripts, automatic actions or embedded files"):
