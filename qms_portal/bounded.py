@@ -89,6 +89,7 @@ def run_bounded(func, *args, timeout, memory_bytes, label="bounded work"):
         finally:
             os._exit(status)
     os.close(write_fd)
+    payload = None  # until the child has answered: killed on the way out, whatever interrupted
     try:
         payload = _read_until(read_fd, started + timeout)
     finally:
