@@ -321,6 +321,17 @@ if QMS_RETIRED_REVISION_DOWNLOADS not in ("stamped", "editors"):
     )
 # Largest accepted upload (documents, evidence, photos), in bytes.
 QMS_UPLOAD_MAX_BYTES = env_int("QMS_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+# Largest accepted image, in pixels (checked from the header before decoding; qms_portal/uploads.py).
+QMS_IMAGE_MAX_PIXELS = env_int("QMS_IMAGE_MAX_PIXELS", 40_000_000)
+# Time (seconds) and memory (MB beyond the forking process) for work on untrusted files, each run
+# in a bounded child process (qms_portal/bounded.py): upload inspection (PDF check, image
+# re-encoding), the controlled-copy stamp of a download, text extraction for search.
+QMS_UPLOAD_INSPECTION_TIMEOUT_SECONDS = env_int("QMS_UPLOAD_INSPECTION_TIMEOUT_SECONDS", 20)
+QMS_UPLOAD_INSPECTION_MEMORY_MB = env_int("QMS_UPLOAD_INSPECTION_MEMORY_MB", 768)
+QMS_STAMP_TIMEOUT_SECONDS = env_int("QMS_STAMP_TIMEOUT_SECONDS", 20)
+QMS_STAMP_MEMORY_MB = env_int("QMS_STAMP_MEMORY_MB", 768)
+QMS_TEXT_EXTRACTION_TIMEOUT_SECONDS = env_int("QMS_TEXT_EXTRACTION_TIMEOUT_SECONDS", 60)
+QMS_TEXT_EXTRACTION_MEMORY_MB = env_int("QMS_TEXT_EXTRACTION_MEMORY_MB", 768)
 
 # Citizen-service abuse limits per client address and hour (cache-backed; Redis in production).
 SERVICES_SUBMIT_LIMIT = env_int("SERVICES_SUBMIT_LIMIT", 10)
