@@ -52,7 +52,7 @@ class BackupError(Exception):
     pass
 
 
-def _models():
+def backed_up_models():
     """Every table a backup holds, many-to-many link tables included."""
     return [
         model
@@ -66,7 +66,7 @@ def _models():
 
 def record_counts():
     """Rows per table, void records included (a voidable model's default manager hides them)."""
-    return {model._meta.label: model._base_manager.count() for model in _models()}
+    return {model._meta.label: model._base_manager.count() for model in backed_up_models()}
 
 
 def _dumped_models():
@@ -385,7 +385,7 @@ def _reset_sequences():
     from django.core.management.color import no_style
 
     with connection.cursor() as cursor:
-        for sql in connection.ops.sequence_reset_sql(no_style(), _models()):
+        for sql in connection.ops.sequence_reset_sql(no_style(), backed_up_models()):
             cursor.execute(sql)
 
 
