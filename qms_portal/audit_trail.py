@@ -13,7 +13,7 @@ order: a sealed row changed, deleted or inserted behind the portal's back shows.
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.apps import apps
 from django.db import models, transaction
@@ -71,6 +71,9 @@ def canonical(row):
         if field.name in CHAIN_FIELDS or field.primary_key:
             continue
         value = getattr(row, field.attname)
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            # As the database gives it back: a time set in +08:00 is read in UTC.
+            value = value.astimezone(UTC)
         values[field.attname] = value.isoformat() if hasattr(value, "isoformat") else value
     return json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
 

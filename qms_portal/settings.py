@@ -308,7 +308,10 @@ LOGGING = {
 }
 
 QMS_AGENCY_NAME = os.environ.get("QMS_AGENCY_NAME", "")
-SERIALIZATION_MODULES = {"json-full": "qms_portal.fullprecision_json"}  # backups
+SERIALIZATION_MODULES = {  # backups: JSON Lines since 2026-12, JSON still restores
+    "jsonl-full": "qms_portal.fullprecision_jsonl",
+    "json-full": "qms_portal.fullprecision_json",
+}
 
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # Superseded and obsolete revisions: "stamped" serves them to readers stamped as no longer in

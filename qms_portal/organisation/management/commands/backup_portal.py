@@ -1,7 +1,7 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from qms_portal.backup import create_backup
+from qms_portal.backup import BackupError, create_backup
 
 
 class Command(BaseCommand):
@@ -11,5 +11,8 @@ class Command(BaseCommand):
         parser.add_argument("--to", default=str(settings.VAR_DIR / "backups"), help="target folder")
 
     def handle(self, *args, **options):
-        path = create_backup(options["to"])
+        try:
+            path = create_backup(options["to"])
+        except BackupError as error:
+            raise CommandError(str(error)) from error
         self.stdout.write(self.style.SUCCESS(f"Backup written: {path}"))

@@ -1,3 +1,5 @@
+import tarfile
+
 from django.core.management.base import BaseCommand, CommandError
 
 from qms_portal.backup import BackupError, restore_backup
@@ -12,8 +14,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             manifest = restore_backup(options["archive"])
-        except (BackupError, FileNotFoundError, KeyError) as error:
+        except (BackupError, OSError, KeyError) as error:
             raise CommandError(str(error)) from error
+        except tarfile.TarError as error:
+            raise CommandError(f"Not a readable backup archive: {error}") from error
         total = sum(manifest["records"].values())
         self.stdout.write(
             self.style.SUCCESS(
