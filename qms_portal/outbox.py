@@ -18,6 +18,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from qms_portal.celery import app
@@ -69,9 +70,12 @@ def publish(entry_id, *, now=None):
             )
             return False
     # history-exempt: delivery bookkeeping, not a regulated record
-    OutboxTask.objects.filter(pk=entry.pk, published_at__isnull=True).update(
-        published_at=timezone.now(), attempts=entry.attempts + 1, last_error=""
-    )
+    OutboxTask.objects.filter(pk=entry.pk).update(attempts=F("attempts") + 1)
+    # Marked published unless the worker was quicker and already reported a failure of it.
+    # history-exempt: delivery bookkeeping, not a regulated record
+    OutboxTask.objects.filter(
+        pk=entry.pk, published_at__isnull=True, failures=entry.failures
+    ).update(published_at=timezone.now(), last_error="")
     return True
 
 
