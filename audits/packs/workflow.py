@@ -319,13 +319,12 @@ def claim_build(pack_id, build_number, worker=""):
 def heartbeat(pack_id, build_number, worker=""):
     """The building worker is alive: renew its lease. False when the lease is no longer its own
     (the sweep gave the build to another worker): the build should stop."""
-    # history-exempt: lease bookkeeping, renewed every few seconds
-    return (
-        PackBuildLease.objects.filter(
-            pack_id=pack_id, build_number=build_number, worker=worker[:200]
-        ).update(heartbeat_at=timezone.now())
-        == 1
+    ours = PackBuildLease.objects.filter(
+        pack_id=pack_id, build_number=build_number, worker=worker[:200]
     )
+    # history-exempt: lease bookkeeping, renewed every few seconds
+    renewed = ours.update(heartbeat_at=timezone.now())
+    return renewed == 1
 
 
 def report_progress(pack_id, build_number, stage, progress, worker=""):
