@@ -79,6 +79,8 @@ def test_the_admin_shows_tasks_set_aside_and_retries_them(
 ):
     entry = set_aside(settings, django_capture_on_commit_callbacks)
     waiting = outbox.enqueue("qms_portal.organisation.tasks.publish_outbox")  # not run: no commit
+    admin_user.language = "en"
+    admin_user.save()
     client.force_login(admin_user)
     page = client.get(reverse(CHANGELIST), {"state": "dead"}).content.decode()
     assert "set aside after too many failures" in page and "this task never succeeds" in page
