@@ -12,6 +12,7 @@ from .models import (
     Agency,
     AuditChainHead,
     Department,
+    FailedSignIn,
     Membership,
     Notification,
     OutboxTask,
@@ -202,6 +203,17 @@ class OutboxTaskAdmin(ReadOnlyAdmin):
             ngettext("%(count)d task queued again.", "%(count)d tasks queued again.", count)
             % {"count": count},
         )
+
+
+@admin.register(FailedSignIn)
+class FailedSignInAdmin(ReadOnlyAdmin):
+    """Failed sign-ins, newest first: who was tried, from where, and why it failed or was refused.
+    A security log: read-only, never deleted here."""
+
+    list_display = ["attempted_at", "username", "client_address", "reason"]
+    list_filter = ["reason", "attempted_at"]
+    search_fields = ["username", "client_address"]
+    date_hierarchy = "attempted_at"
 
 
 @admin.register(AuditChainHead)

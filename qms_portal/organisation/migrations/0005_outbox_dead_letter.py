@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organisation', '0003_sealed_chain_head'),
+        ('organisation', '0004_failed_sign_in'),
     ]
 
     operations = [
