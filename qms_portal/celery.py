@@ -7,12 +7,23 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_failure
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qms_portal.settings")
 
 app = Celery("qms_portal", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_failure.connect
+def _tell_the_outbox(task_id=None, exception=None, **kwargs):
+    """A task the outbox published failed in this worker: the outbox backs off and retries it, or
+    sets it aside after too many failures (``qms_portal.outbox``)."""
+    from qms_portal import outbox
+
+    outbox.record_worker_failure(task_id, exception)
+
 
 # The beat schedule lives in code, so every deployment runs the same reminders.
 app.conf.beat_schedule = {
@@ -55,6 +66,10 @@ app.conf.beat_schedule = {
     "audits-remind-overdue-actions": {
         "task": "audits.capa.tasks.remind_overdue_actions",
         "schedule": crontab(hour=7, minute=45),
+    },
+    "audits-recover-stale-pack-builds": {
+        "task": "audits.packs.tasks.recover_stale_pack_builds",
+        "schedule": 30.0,
     },
     "audits-expire-evidence-pack-shares": {
         "task": "audits.packs.tasks.expire_evidence_pack_shares",

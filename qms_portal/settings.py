@@ -222,7 +222,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 # max_retries 0: a web request never waits on a broker that is down; the outbox sweep resends.
+# visibility_timeout stays an hour: it must outlast the longest countdown (e-mail retries back off
+# up to 3600 s) or those tasks are delivered twice. A pack build whose worker died does not wait
+# for it: its lease goes stale and the beat sweep queues it again (QMS_PACK_LEASE_STALE_SECONDS);
+# the old message, redelivered later, names a build number that has moved on and does nothing.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "max_retries": 0}
+
+# The outbox (qms_portal/outbox.py): a task that fails this many times is set aside (dead-lettered,
+# shown in the admin, retried from there); between failures it waits OUTBOX_BACKOFF_SECONDS,
+# doubled each time, at most OUTBOX_MAX_BACKOFF_SECONDS. A broker outage is not the task failing.
+QMS_OUTBOX_MAX_ATTEMPTS = env_int("QMS_OUTBOX_MAX_ATTEMPTS", 8)
+QMS_OUTBOX_BACKOFF_SECONDS = env_int("QMS_OUTBOX_BACKOFF_SECONDS", 30)
+QMS_OUTBOX_MAX_BACKOFF_SECONDS = env_int("QMS_OUTBOX_MAX_BACKOFF_SECONDS", 3600)
+
+# Evidence-pack builds hold a lease: the worker renews it every QMS_PACK_HEARTBEAT_SECONDS; one not
+# renewed for QMS_PACK_LEASE_STALE_SECONDS lost its worker and is queued again by the beat sweep,
+# up to QMS_PACK_BUILD_ATTEMPTS tries, then marked failed with the reason.
+QMS_PACK_HEARTBEAT_SECONDS = env_int("QMS_PACK_HEARTBEAT_SECONDS", 15)
+QMS_PACK_LEASE_STALE_SECONDS = env_int("QMS_PACK_LEASE_STALE_SECONDS", 90)
+QMS_PACK_BUILD_ATTEMPTS = env_int("QMS_PACK_BUILD_ATTEMPTS", 3)
 CELERY_TIMEZONE = "Asia/Shanghai"
 
 # E-mail: the console unless EMAIL_HOST is set.

@@ -26,8 +26,9 @@ def can_manage_share(person, share):
 
 
 def can_download(person, pack):
-    """Whoever may see the pack may download it once it is built (the page already checked)."""
-    return person.is_authenticated
+    """Whoever may see the pack may download it once a build finished (the page already checked
+    who sees it: for a certifier, a share in force) — while a newer build runs too, the last one."""
+    return person.is_authenticated and pack.has_built_zip
 
 
 def can_list_packs(person):

@@ -2,9 +2,9 @@
 
 from django.contrib import admin
 
-from qms_portal.organisation.admin import WorkflowRecordAdmin
+from qms_portal.organisation.admin import ReadOnlyAdmin, WorkflowRecordAdmin
 
-from .models import EvidencePack, PackDownload, PackShare
+from .models import EvidencePack, PackBuildLease, PackDownload, PackShare
 
 
 class PackShareInline(admin.TabularInline):
@@ -36,3 +36,12 @@ class PackDownloadAdmin(WorkflowRecordAdmin):
         "user_agent",
         "zip_sha256",
     ]
+
+
+@admin.register(PackBuildLease)
+class PackBuildLeaseAdmin(ReadOnlyAdmin):
+    """Which worker holds each pack's build and its last heartbeat (a stale one is recovered by
+    the beat sweep)."""
+
+    list_display = ["pack", "build_number", "attempt", "worker", "claimed_at", "heartbeat_at"]
+    list_select_related = ["pack"]

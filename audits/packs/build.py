@@ -1,6 +1,11 @@
 """Building a pack's files: gather, collect document files, write the manifest, render the PDF
 (which prints the manifest's hash), write the ZIP under a temporary name and rename it; and
-:func:`run_build`, the body of the Celery task: claim, build, record the result or why it failed.
+:func:`run_build`, the body of the Celery task: claim the build's lease, build while a heartbeat
+renews it, record the result or why it failed.
+
+Each build writes its own folder (``evidence-packs/<pack>/build-<n>/``), so the last built ZIP,
+which the pack's recorded hashes describe, stays in place and downloadable until a newer build is
+recorded; then the older folders go.
 
 The output depends only on the pack's definition and the records: entries in a fixed order, ZIP
 timestamps and PDF metadata taken from the definition, never from the clock. A build that fails
@@ -12,6 +17,8 @@ import logging
 import os
 import re
 import shutil
+import socket
+import threading
 import time
 import uuid
 import zipfile
@@ -20,6 +27,7 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -50,6 +58,10 @@ class PackBuildTimeout(PackBuildError):
     pass
 
 
+class PackBuildLeaseLost(PackBuildError):
+    """The sweep gave this build to another worker (this one looked dead): stop, write nothing."""
+
+
 @dataclass
 class BuiltPack:
     zip_path: str  # relative to MEDIA_ROOT
@@ -66,6 +78,27 @@ def packs_root():
 
 def pack_directory(pack):
     return packs_root() / str(pack.pk)
+
+
+def build_directory(pack):
+    """Where build ``pack.build_number`` writes its ZIP."""
+    return pack_directory(pack) / f"build-{pack.build_number}"
+
+
+def remove_builds_except(pack_id, kept):
+    """Remove the files of the pack's other builds (earlier, abandoned or lost), keeping ``kept``
+    (the recorded ZIP, relative to MEDIA_ROOT) and its folder."""
+    directory = packs_root() / str(pack_id)
+    kept_path = Path(settings.MEDIA_ROOT) / kept
+    if not directory.is_dir():
+        return
+    for entry in directory.iterdir():
+        if entry == kept_path or entry == kept_path.parent:
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def zip_date_time(pack):
@@ -93,15 +126,22 @@ def archive_name(revision):
 class Builder:
     """One build of one pack. ``report(stage, progress)`` is called as it goes."""
 
-    def __init__(self, pack, *, report=lambda stage, progress: None, seconds=None):
+    def __init__(
+        self, pack, *, report=lambda stage, progress: None, seconds=None, lease_held=lambda: True
+    ):
         from .models import pack_build_seconds
 
         self.pack = pack
         self.report = report
+        self.lease_held = lease_held
         self.deadline = time.monotonic() + (pack_build_seconds() if seconds is None else seconds)
         self.fetcher = PortalOnlyFetcher()
 
     def check_time(self):
+        if not self.lease_held():
+            raise PackBuildLeaseLost(
+                _("The build was given to another worker because this one stopped answering.")
+            )
         if time.monotonic() > self.deadline:
             raise PackBuildTimeout(
                 _(
@@ -111,7 +151,7 @@ class Builder:
             )
 
     def run(self):
-        directory = pack_directory(self.pack)
+        directory = build_directory(self.pack)
         directory.mkdir(parents=True, exist_ok=True)
         for stale in directory.glob(".*.partial-*"):  # left by a worker killed mid-build
             stale.unlink(missing_ok=True)
@@ -123,6 +163,8 @@ class Builder:
             os.replace(partial, final)
         finally:
             partial.unlink(missing_ok=True)
+            if not final.exists():
+                shutil.rmtree(directory, ignore_errors=True)  # nothing built: no empty folder
         result.zip_path = str(final.relative_to(Path(settings.MEDIA_ROOT)))
         return result
 
@@ -267,19 +309,79 @@ def checksums(entries):
     return "".join(lines).encode()
 
 
+class Heartbeat(threading.Thread):
+    """Renews the build's lease every ``QMS_PACK_HEARTBEAT_SECONDS`` from its own thread (and
+    database connection), so a long step (a large PDF, a slow disk) never looks like a dead
+    worker; ``lost`` once the lease is another worker's."""
+
+    def __init__(self, pack_id, build_number, worker, interval):
+        super().__init__(name=f"pack-{pack_id}-heartbeat", daemon=True)
+        self.lease = (pack_id, build_number, worker)
+        self.interval = interval
+        self.lost = False
+        self.stopped = threading.Event()
+
+    def run(self):
+        try:
+            while not self.stopped.wait(self.interval) and not self.lost:
+                try:
+                    self.lost = not workflow.heartbeat(*self.lease)
+                except Exception:  # noqa: BLE001 - a database hiccup: the next beat tries again
+                    logger.warning("evidence pack lease %s: heartbeat failed", self.lease[:2])
+        finally:
+            connection.close()
+
+    def stop(self):
+        self.stopped.set()
+        self.join(timeout=self.interval + 5)
+
+
+def worker_name():
+    """``host:pid`` of this process, as the lease names the worker holding a build."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _heartbeat_thread(pack_id, build_number, worker):
+    """A heartbeat thread for a worker's build; none in-process inside a transaction (embedded
+    mode, tests), where another connection could not see the claim and nothing else builds."""
+    from .models import pack_heartbeat_seconds
+
+    interval = pack_heartbeat_seconds()
+    if interval <= 0 or connection.in_atomic_block:
+        return None
+    beat = Heartbeat(pack_id, build_number, worker, interval)
+    beat.start()
+    return beat
+
+
 def run_build(pack_id, build_number, actor_id=None):
     """Build ``pack_id`` for build ``build_number``; returns what happened, for the task log."""
     actor = Person.objects.filter(pk=actor_id).first() if actor_id else None
-    if not workflow.claim_build(pack_id, build_number):
+    worker = worker_name()
+    if not workflow.claim_build(pack_id, build_number, worker):
         return {"pack": pack_id, "build": build_number, "result": "not claimed"}
     pack = EvidencePack.objects.select_related("agency", "defined_by").get(pk=pack_id)
+    beat = _heartbeat_thread(pack_id, build_number, worker)
+    held = {"lease": True}
 
     def report(stage, progress):
-        workflow.report_progress(pack_id, build_number, stage, progress)
+        held["lease"] = workflow.report_progress(pack_id, build_number, stage, progress, worker)
 
+    def lease_held():
+        return held["lease"] and not (beat and beat.lost)
+
+    try:
+        return _build_and_record(pack, build_number, actor, report, lease_held)
+    finally:
+        if beat is not None:
+            beat.stop()
+
+
+def _build_and_record(pack, build_number, actor, report, lease_held):
+    pack_id = pack.pk
     with acting_as(actor):
         try:
-            result = Builder(pack, report=report).run()
+            result = Builder(pack, report=report, lease_held=lease_held).run()
             workflow.build_finished(
                 pack_id=pack_id, build_number=build_number, result=result, actor=actor
             )

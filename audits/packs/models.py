@@ -39,6 +39,21 @@ def pack_build_seconds():
     return int(getattr(settings, "QMS_PACK_BUILD_SECONDS", 900))
 
 
+def pack_heartbeat_seconds():
+    """How often a building worker renews its lease."""
+    return int(getattr(settings, "QMS_PACK_HEARTBEAT_SECONDS", 15))
+
+
+def pack_lease_stale_seconds():
+    """A lease not renewed for this long: the worker died; the sweep queues the build again."""
+    return int(getattr(settings, "QMS_PACK_LEASE_STALE_SECONDS", 90))
+
+
+def pack_build_attempts():
+    """Tries a build gets when its worker keeps dying, before it is marked failed."""
+    return int(getattr(settings, "QMS_PACK_BUILD_ATTEMPTS", 3))
+
+
 class EvidencePackQuerySet(AgencyScopedQuerySet):
     """Quality managers and administrators see their agency's packs; a certifier sees the packs
     shared with them while the share is in force (not expired, not revoked); nobody else."""
@@ -143,12 +158,23 @@ class EvidencePack(models.Model):
         return reverse("packs:pack", args=[self.pk])
 
     def is_protected(self):
-        """Built: the ZIP a certifier reads, its hashes, shares and downloads are kept."""
-        return self.status == self.Status.READY
+        """Built (also while it is built again): the ZIP a certifier reads, its hashes, shares and
+        downloads are kept."""
+        return self.status == self.Status.READY or self.has_built_zip
 
     @property
     def is_ready(self):
         return self.status == self.Status.READY and bool(self.zip_path)
+
+    @property
+    def has_built_zip(self):
+        """A build finished once: its ZIP (and hashes) stay the pack's until another finishes."""
+        return bool(self.zip_path and self.zip_sha256)
+
+    @property
+    def is_previous_build(self):
+        """The ZIP on offer is the last one built while a newer build runs or after it failed."""
+        return self.has_built_zip and not self.is_ready
 
     @property
     def is_running(self):
@@ -255,6 +281,32 @@ class PackShare(models.Model):
 
     def get_state_display(self):
         return self.State(self.state).label
+
+
+class PackBuildLease(models.Model):
+    """Which worker holds the pack's current build and when it last showed it is alive.
+
+    Bookkeeping next to the pack (whose history is hash-chained and not rewritten every few
+    seconds): queued with ``attempt`` 1, taken by the worker that claims the build, renewed by its
+    heartbeat; the beat sweep (``workflow.recover_stale_builds``) queues a build whose heartbeat
+    stopped again with ``attempt`` + 1, or marks it failed once the attempts are used up."""
+
+    pack = models.OneToOneField(
+        EvidencePack, on_delete=models.CASCADE, primary_key=True, related_name="lease"
+    )
+    build_number = models.PositiveIntegerField(_("build"))
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)  # host:pid
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+
+    class Meta:
+        db_table = "audits_packbuildlease"
+        verbose_name = _("evidence pack build lease")
+        verbose_name_plural = _("evidence pack build leases")
+
+    def __str__(self):
+        return f"{self.pack_id} build {self.build_number} ({self.worker or '-'})"
 
 
 class PackDownload(models.Model):

@@ -16,7 +16,15 @@ def build_evidence_pack(pack_id, build_number, actor_id=None):
 
 @shared_task
 def expire_evidence_pack_shares():
-    """Beat: take back permissions of expired pack shares; fail builds whose worker died."""
-    from .workflow import expire_shares, fail_stalled_builds
+    """Beat: take back permissions of expired pack shares."""
+    from .workflow import expire_shares
 
-    return {"expired": expire_shares(), "stalled": fail_stalled_builds()}
+    return {"expired": expire_shares()}
+
+
+@shared_task
+def recover_stale_pack_builds():
+    """Beat (every 30 s): builds whose worker died are queued again, or failed after the cap."""
+    from .workflow import recover_stale_builds
+
+    return recover_stale_builds()

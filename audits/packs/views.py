@@ -134,7 +134,7 @@ def pack_download(request, pk):
     pack = access.get_pack_for(request.user, pk)
     problem = None
     path = Path(settings.MEDIA_ROOT) / pack.zip_path
-    if not pack.is_ready:
+    if not workflow.MACHINE.may(request.user, pack, "download"):
         problem = _("The pack is not built yet.")
     elif not path.exists() or sha256_of_file(path) != pack.zip_sha256:
         problem = _("The stored pack does not match its recorded hash; rebuild it.")

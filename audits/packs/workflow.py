@@ -4,6 +4,13 @@ Build::
 
     queued ──claimed by the task──► building ──► ready
        ▲                               └──────► failed ──retry──┘   (ready ──rebuild──► queued)
+       └──── requeue (the sweep: its worker died) ──┘
+
+A build holds a lease (``PackBuildLease``): the worker that claims it renews ``heartbeat_at``
+while it builds; the beat sweep :func:`recover_stale_builds` queues a build whose heartbeat stopped
+again under a new build number, or marks it failed once ``QMS_PACK_BUILD_ATTEMPTS`` are used. The
+last built ZIP stays the pack's (downloadable, labelled as the previous build) until a newer
+build finishes.
 
 Sharing: the quality manager shares a ready pack with a certifier until a date (guardian
 ``view_evidencepack`` on the pack, ``view_document`` on its documents); revoking, or the expiry
@@ -33,9 +40,11 @@ from .models import (
     ALL_SECTIONS,
     DEFAULT_CLAUSES,
     EvidencePack,
+    PackBuildLease,
     PackDownload,
     PackShare,
-    pack_build_seconds,
+    pack_build_attempts,
+    pack_lease_stale_seconds,
 )
 
 BUILD_TASK = "audits.packs.tasks.build_evidence_pack"
@@ -82,15 +91,23 @@ MACHINE = StateMachine(
         allowed=access.can_manage,
     ),
     Transition(
+        "requeue",
+        sources=[ST.BUILDING],
+        target=ST.QUEUED,
+        label=pgettext_lazy("step", "queued again"),
+    ),
+    Transition(
         "share",
         sources=[ST.READY],
         target=None,
         label=pgettext_lazy("step", "shared"),
         allowed=access.can_manage,
     ),
+    # Any state: the last built ZIP stays downloadable while a newer build runs or after it failed
+    # (``can_download`` asks for a built ZIP; who sees the pack at all is ``get_pack_for``'s).
     Transition(
         "download",
-        sources=[ST.READY],
+        sources=[ST.QUEUED, ST.BUILDING, ST.READY, ST.FAILED],
         target=None,
         label=pgettext_lazy("step", "downloaded"),
         allowed=access.can_download,
@@ -210,8 +227,9 @@ def pack_define(
     return pack
 
 
-def _queue_build(pack, *, actor, reason, step=None):
-    """Queue the next build (``step``: the transition that leads back to queued, if any)."""
+def _queue_build(pack, *, actor, reason, step=None, attempt=1):
+    """Queue the next build (``step``: the transition that leads back to queued, if any), with a
+    fresh lease; ``attempt`` counts the tries after workers that died (1 when a person asks)."""
     fields = {"stage": "waiting", "progress": 0, "error": "", "build_number": pack.build_number + 1}
     if step is None:  # the first build: the pack is queued from its definition
         for name, value in fields.items():
@@ -219,7 +237,17 @@ def _queue_build(pack, *, actor, reason, step=None):
         save_with_history(pack, actor=actor, reason=reason)
     else:
         MACHINE.move(pack, step, actor=actor, reason=reason, **fields)
-    outbox.enqueue(BUILD_TASK, pack.pk, pack.build_number, actor.pk)
+    PackBuildLease.objects.update_or_create(
+        pack=pack,
+        defaults={
+            "build_number": pack.build_number,
+            "attempt": attempt,
+            "worker": "",
+            "claimed_at": None,
+            "heartbeat_at": None,
+        },
+    )
+    outbox.enqueue(BUILD_TASK, pack.pk, pack.build_number, actor.pk if actor else None)
 
 
 @transaction.atomic
@@ -236,30 +264,77 @@ def pack_rebuild(*, pack, actor):
     return pack
 
 
+def _lease_of(pack):
+    try:
+        return pack.lease
+    except PackBuildLease.DoesNotExist:
+        return None
+
+
+def last_sign_of_life(pack):
+    """When the worker building ``pack`` last showed it was alive (its lease's heartbeat; the
+    claim for a build claimed before leases existed)."""
+    lease = _lease_of(pack)
+    if lease is not None and lease.build_number == pack.build_number and lease.heartbeat_at:
+        return lease.heartbeat_at
+    return pack.build_started_at
+
+
 def is_stalled(pack, now=None):
-    """A build whose worker died: still 'building' well past the time limit."""
-    limit = timedelta(seconds=pack_build_seconds() + 120)
-    started = pack.build_started_at
-    return bool(
-        pack.status == ST.BUILDING and started and (now or timezone.now()) - started > limit
+    """A build whose worker died: 'building', and no heartbeat for the stale threshold."""
+    alive = last_sign_of_life(pack) if pack.status == ST.BUILDING else None
+    limit = timedelta(seconds=pack_lease_stale_seconds())
+    return bool(alive and (now or timezone.now()) - alive > limit)
+
+
+@transaction.atomic
+def claim_build(pack_id, build_number, worker=""):
+    """Take the build's lease for ``worker`` (``host:pid``) and mark it started; False when another
+    worker has it or a newer build replaced it."""
+    pack = (
+        EvidencePack.objects.select_for_update(of=("self",))
+        .filter(pk=pack_id, build_number=build_number, status=ST.QUEUED)
+        .first()
     )
-
-
-def claim_build(pack_id, build_number):
-    """Mark the build as started; False when another worker has it or a newer build replaced it."""
+    if pack is None:
+        return False
+    MACHINE.require(pack, "claim")
+    now = timezone.now()
     # history-exempt: claiming a build (the status change is recorded by finish/fail below)
-    claimed = EvidencePack.objects.filter(
-        pk=pack_id, build_number=build_number, status=ST.QUEUED
-    ).update(status=ST.BUILDING, stage="gathering", progress=1, build_started_at=timezone.now())
-    return claimed == 1
+    EvidencePack.objects.filter(pk=pack_id).update(
+        status=MACHINE["claim"].target, stage="gathering", progress=1, build_started_at=now
+    )
+    PackBuildLease.objects.update_or_create(
+        pack_id=pack_id,
+        defaults={
+            "build_number": build_number,
+            "worker": worker[:200],
+            "claimed_at": now,
+            "heartbeat_at": now,
+        },
+    )
+    return True
 
 
-def report_progress(pack_id, build_number, stage, progress):
-    """Stage and percentage for the page that watches the build."""
+def heartbeat(pack_id, build_number, worker=""):
+    """The building worker is alive: renew its lease. False when the lease is no longer its own
+    (the sweep gave the build to another worker): the build should stop."""
+    ours = PackBuildLease.objects.filter(
+        pack_id=pack_id, build_number=build_number, worker=worker[:200]
+    )
+    # history-exempt: lease bookkeeping, renewed every few seconds
+    renewed = ours.update(heartbeat_at=timezone.now())
+    return renewed == 1
+
+
+def report_progress(pack_id, build_number, stage, progress, worker=""):
+    """Stage and percentage for the page that watches the build; also a heartbeat. False when the
+    lease was lost."""
     # history-exempt: build progress bookkeeping, rewritten many times per build
     EvidencePack.objects.filter(pk=pack_id, build_number=build_number, status=ST.BUILDING).update(
         stage=stage, progress=progress
     )
+    return heartbeat(pack_id, build_number, worker)
 
 
 def _lock_build(pack_id, build_number):
@@ -297,6 +372,7 @@ def build_finished(*, pack_id, build_number, result, actor):
         built_at=timezone.now(),
         **fields,
     )
+    transaction.on_commit(lambda: _remove_other_builds(pack.pk, result.zip_path))
     if actor is not None:
         notify(
             recipient=actor,
@@ -325,20 +401,55 @@ def build_failed(*, pack_id, build_number, error, actor):
     return pack
 
 
-def fail_stalled_builds(now=None):
-    """Builds whose worker was killed (hard time limit, crash) are marked failed, so they can be
-    retried. Returns how many."""
-    count = 0
-    for pack in EvidencePack.objects.filter(status=ST.BUILDING).order_by("pk"):
-        if is_stalled(pack, now):
-            build_failed(
-                pack_id=pack.pk,
-                build_number=pack.build_number,
-                error=_("The build stopped without finishing (time limit or worker restart)."),
-                actor=None,
+def _remove_other_builds(pack_id, kept):
+    """Once a build is recorded, the files of earlier (or abandoned) builds go."""
+    from .build import remove_builds_except
+
+    remove_builds_except(pack_id, kept)
+
+
+def recover_stale_builds(now=None):
+    """Beat: builds whose worker died (no heartbeat for ``QMS_PACK_LEASE_STALE_SECONDS``) are
+    queued again through the outbox, or marked failed once ``QMS_PACK_BUILD_ATTEMPTS`` tries were
+    lost. Returns ``{"requeued": n, "failed": n}``. Safe to run twice."""
+    counts = {"requeued": 0, "failed": 0}
+    building = EvidencePack.objects.filter(status=ST.BUILDING).select_related("lease")
+    for pack in building.order_by("pk"):
+        outcome = _recover(pack.pk, pack.build_number, now) if is_stalled(pack, now) else None
+        if outcome:
+            counts[outcome] += 1
+    return counts
+
+
+@transaction.atomic
+def _recover(pack_id, build_number, now):
+    pack = (
+        EvidencePack.objects.select_for_update(of=("self",))
+        .select_related("defined_by")
+        .get(pk=pack_id)
+    )
+    if pack.build_number != build_number or not is_stalled(pack, now):
+        return None  # it moved on, or its worker renewed the lease meanwhile
+    lease = _lease_of(pack)
+    attempt = lease.attempt if lease is not None else 1
+    lost = f"build {build_number} lost its worker"
+    if attempt >= pack_build_attempts():
+        build_failed(
+            pack_id=pack_id,
+            build_number=build_number,
+            error=_(
+                "The build stopped without finishing %(count)s times: the worker building it "
+                "stopped (restart, crash or out of memory). Retry it; if it stops again, tell "
+                "the administrator."
             )
-            count += 1
-    return count
+            % {"count": attempt},
+            actor=None,
+        )
+        return "failed"
+    _queue_build(
+        pack, actor=None, reason=f"{lost}; queued again", step="requeue", attempt=attempt + 1
+    )
+    return "requeued"
 
 
 # --- Sharing -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -135,13 +136,73 @@ class WorkflowRecordAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+OUTBOX_STATES = {
+    "waiting": _("waiting for the broker"),
+    "retrying": _("failed, retried later"),
+    "published": _("published"),
+    "dead": _("set aside after too many failures"),
+}
+
+
+class OutboxStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return list(OUTBOX_STATES.items())
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "dead":
+            return queryset.dead()
+        if value == "published":
+            return queryset.filter(published_at__isnull=False)
+        if value in ("waiting", "retrying"):
+            waiting = queryset.unpublished().filter(dead_at__isnull=True)
+            return (
+                waiting.filter(failures=0) if value == "waiting" else waiting.filter(failures__gt=0)
+            )
+        return queryset
+
+
 @admin.register(OutboxTask)
 class OutboxTaskAdmin(ReadOnlyAdmin):
-    """Tasks waiting for the broker: a growing list or a repeated error shows a stuck worker."""
+    """Tasks waiting for the broker: a growing list or a repeated error shows a stuck worker; a
+    task set aside after too many failures (dead-lettered) waits here until it is retried."""
 
-    list_display = ["task_name", "created_at", "published_at", "attempts", "last_error"]
-    list_filter = [("published_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "task_name",
+        "state_shown",
+        "created_at",
+        "published_at",
+        "attempts",
+        "failures",
+        "next_attempt_at",
+        "dead_at",
+        "last_error",
+    ]
+    list_filter = [OutboxStateFilter, ("published_at", admin.EmptyFieldListFilter)]
     search_fields = ["task_name", "last_error"]
+    actions = ["retry"]
+
+    @admin.display(description=_("state"))
+    def state_shown(self, entry):
+        return OUTBOX_STATES[entry.state]
+
+    def has_retry_permission(self, request):
+        """Administrators who may see the queue may send a task set aside once more."""
+        return request.user.is_superuser or request.user.has_perm("organisation.view_outboxtask")
+
+    @admin.action(description=_("Retry the selected tasks"), permissions=["retry"])
+    def retry(self, request, queryset):
+        from qms_portal import outbox
+
+        count = outbox.requeue(list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            ngettext("%(count)d task queued again.", "%(count)d tasks queued again.", count)
+            % {"count": count},
+        )
 
 
 @admin.register(FailedSignIn)

@@ -315,6 +315,17 @@ class OutboxTaskQuerySet(models.QuerySet):
     def unpublished(self):
         return self.filter(published_at__isnull=True)
 
+    def due(self, now=None):
+        """Waiting to be sent now: not published, not set aside, its back-off over."""
+        return self.unpublished().filter(
+            models.Q(next_attempt_at__isnull=True)
+            | models.Q(next_attempt_at__lte=now or timezone.now()),
+            dead_at__isnull=True,
+        )
+
+    def dead(self):
+        return self.filter(dead_at__isnull=False)
+
 
 class OutboxTask(models.Model):
     """A Celery task recorded in the same transaction as the change that causes it.
@@ -330,6 +341,12 @@ class OutboxTask(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
+    #: Times the task itself failed (not the broker being down); at the cap it is set aside.
+    failures = models.PositiveIntegerField(default=0)
+    #: After a failure: not sent again before this moment (exponential back-off).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    #: Dead-lettered: failed too often, never sent again unless an administrator retries it.
+    dead_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     objects = OutboxTaskQuerySet.as_manager()
 
@@ -340,6 +357,15 @@ class OutboxTask(models.Model):
 
     def __str__(self):
         return f"{self.task_name} #{self.pk}"
+
+    @property
+    def state(self):
+        """For the admin: dead (set aside), published, retrying later, or waiting."""
+        if self.dead_at is not None:
+            return "dead"
+        if self.published_at is not None:
+            return "published"
+        return "retrying" if self.failures else "waiting"
 
 
 class AuditChainHead(models.Model):

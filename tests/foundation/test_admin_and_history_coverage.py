@@ -50,6 +50,7 @@ NO_HISTORY = {
     "documents.DocumentGroupObjectPermission": "django-guardian grant, written by workflows",
     "packs.EvidencePackUserObjectPermission": "django-guardian grant, written by workflows",
     "packs.EvidencePackGroupObjectPermission": "django-guardian grant, written by workflows",
+    "packs.PackBuildLease": "a build's lease, renewed every few seconds; the pack's history has the build",
 }
 
 

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -142,3 +143,50 @@ def test_outage_then_recovery_runs_each_task_once(
     assert OutboxTask.objects.get(pk=entry.pk).published_at is not None
     assert Notification.history.filter(id__in=pks).count() == history_before
     assert all(n.email_attempts == 1 for n in notifications)
+
+
+def test_a_task_failing_in_the_worker_backs_off_and_is_set_aside_after_the_cap(settings, tmp_path):
+    """The worker tells the outbox (``task_failure``): the row waits out its back-off, is sent
+    again by the sweep, and after ``QMS_OUTBOX_MAX_ATTEMPTS`` failures is set aside."""
+    from django.db import transaction
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_of_test_database(),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "QMS_OUTBOX_MAX_ATTEMPTS": "2",
+    }
+    command = [sys.executable, "-m", "celery", "-A", "qms_portal", "worker", "--pool=solo"]
+    command += ["--include", "tests.foundation.failing_tasks", "--loglevel=WARNING"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    worker = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        with transaction.atomic():
+            entry = outbox.enqueue("tests.foundation.failing_tasks.always_fails", "in-worker")
+
+        def failed_once():
+            entry.refresh_from_db()
+            return entry.failures == 1
+
+        assert wait_for(failed_once, timeout=60)
+        assert entry.published_at is None and entry.dead_at is None
+        assert "this task never succeeds" in entry.last_error
+        assert outbox.publish_pending(now=entry.next_attempt_at, older_than_seconds=0) == 1
+
+        def set_aside():
+            entry.refresh_from_db()
+            return entry.dead_at is not None
+
+        assert wait_for(set_aside, timeout=60)
+        assert entry.failures == 2 and entry.attempts == 2
+        later = entry.dead_at + timedelta(days=1)
+        assert outbox.publish_pending(now=later, older_than_seconds=0) == 0
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()

@@ -120,19 +120,6 @@ def test_the_task_has_celery_time_limits():
     assert build_evidence_pack.time_limit > build_evidence_pack.soft_time_limit
 
 
-def test_a_build_whose_worker_died_is_marked_failed_by_the_sweep(quality_manager, department_a):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    pack = define(quality_manager, departments=[department_a])
-    assert workflow.claim_build(pack.pk, 1)
-    later = timezone.now() + timedelta(seconds=900 + 121)
-    assert workflow.fail_stalled_builds(now=later) == 1
-    pack.refresh_from_db()
-    assert pack.status == "failed" and "stopped without finishing" in pack.error
-
-
 def test_a_build_cannot_be_started_while_one_runs(quality_manager, department_a):
     pack = define(quality_manager, departments=[department_a])
     with pytest.raises(workflow.PackRuleError, match="being built"):

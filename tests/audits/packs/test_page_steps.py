@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audits.packs import workflow
-from audits.packs.models import EvidencePack, PackDownload, PackShare
+from audits.packs.models import EvidencePack, PackBuildLease, PackDownload, PackShare
 from tests.audits.packs.conftest import define, share
 from tests.page_steps import fixtures_by_name, shown_steps
 
@@ -139,8 +139,8 @@ def test_the_page_offers_exactly_the_steps_the_workflow_accepts(
 
 def test_a_stalled_build_offers_a_restart(world, client):
     pack = build("building", world, None)
-    EvidencePack.objects.filter(pk=pack.pk).update(
-        build_started_at=timezone.now() - timedelta(hours=2)
+    PackBuildLease.objects.filter(pack=pack).update(  # its worker stopped renewing the lease
+        heartbeat_at=timezone.now() - timedelta(hours=2)
     )
     pack.refresh_from_db()
     client.force_login(world.quality_manager)
