@@ -91,10 +91,12 @@ def service_page(request, code):
                     submission=form.submission,
                     channel=ServiceRequest.Channel.WEB,
                     photos=form.cleaned_data["photos"],
+                    once=form.once(),
                 ),
             )
-            if created is not None:
+            if created is not None:  # also the first request, when this form was sent before
                 return redirect(f"{created.get_tracking_url()}?new=1")
+            form.renew_submission_token()
         status = 400
     else:
         form = RequestForm(service=service, questions=questions)
