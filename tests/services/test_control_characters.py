@@ -1,15 +1,15 @@
 """NUL and other control characters are refused with a clear 4xx before any query, everywhere.
 
 PostgreSQL refuses text containing NUL (psycopg raises DataError: a 500), while SQLite stores it.
-``postgres_refuses_nul`` makes the SQLite test database refuse it the same way, so these tests fail
-whenever a NUL reaches a query, as it would in production.
+``postgres_refuses_nul`` (tests/conftest.py) makes the SQLite test database refuse it the same way,
+so these tests fail whenever a NUL reaches a query, as it would in production.
 """
 
 import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from django.db import DataError, connection
+from django.db import DataError
 from django.urls import reverse
 
 from services import intake
@@ -19,27 +19,6 @@ from tests.services.test_public_submission import form_data
 
 pytestmark = pytest.mark.django_db
 NUL = "\x00"
-
-
-def _has_nul(value):
-    if isinstance(value, str | bytes):
-        return "\x00" in (value if isinstance(value, str) else value.decode("latin-1"))
-    if isinstance(value, list | tuple):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
-@pytest.fixture
-def postgres_refuses_nul():
-    """Every query with a NUL in its SQL or parameters fails as psycopg fails on PostgreSQL."""
-
-    def refuse(execute, sql, params, many, context):
-        if _has_nul(sql) or _has_nul(list(params or ())):
-            raise DataError("A string literal cannot contain NUL (0x00) characters.")
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(refuse):
-        yield
 
 
 def control_error(response, field):
