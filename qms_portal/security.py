@@ -154,6 +154,17 @@ def _json_names_refusal(value):
     return None
 
 
+def _refused_unread_by_the_view(request):
+    """True when the view refuses this body as too large before reading it (its
+    ``max_request_body()``), so it need not be read here either."""
+    try:
+        limit = getattr(resolve(request.path_info).func, "max_request_body", None)
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except (Resolver404, ValueError):
+        return False
+    return limit is not None and length > limit()
+
+
 def _body_refusal(request):
     """Form fields (multipart text fields too, never file contents) and JSON strings.
 
@@ -161,6 +172,8 @@ def _body_refusal(request):
     body is parsed again there); a multipart body over the limits is a 400 from Django here.
     """
     content_type = request.content_type or ""
+    if _refused_unread_by_the_view(request):
+        return None
     if request.method == "POST" and content_type in _FORM_TYPES:
         try:
             fields = list(request.POST.lists())

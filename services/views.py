@@ -106,6 +106,10 @@ def service_page(request, code):
     )
 
 
+# Bodies over this are refused (413) unread, here and by the control-character check.
+service_page.max_request_body = _max_public_body
+
+
 def track_lookup(request):
     """The form to type a tracking code; what was typed is checked before any query (400 if bad)."""
     form = TrackForm(request.GET or None)
