@@ -9,11 +9,10 @@ languages are kept) for :data:`CACHE_SECONDS`; approval and publication changes 
 
 from datetime import date
 
-from django.core.cache import cache
 from django.utils import timezone
 
 from documents.models import Confidentiality, DocumentType, Revision
-from qms_portal import chain_seal
+from qms_portal import chain_seal, resilient_cache
 from services.models import Service
 from services.statistics import monthly_statistics, totals
 
@@ -29,7 +28,7 @@ def cache_key(agency_id):
 
 
 def invalidate(agency_id):
-    cache.delete(cache_key(agency_id))
+    resilient_cache.discard(cache_key(agency_id))
 
 
 def twelve_months(today=None):
@@ -148,10 +147,10 @@ def _chain_head():
 
 
 def page_data(agency):
-    """The page's data from the cache, computed when missing."""
+    """The page's data from the cache, computed when missing (or the cache is unreachable)."""
     key = cache_key(agency.pk)
-    data = cache.get(key)
+    data = resilient_cache.cached(key)
     if data is None:
         data = compute(agency)
-        cache.set(key, data, CACHE_SECONDS)
+        resilient_cache.cache_value(key, data, seconds=CACHE_SECONDS)
     return data

@@ -20,7 +20,7 @@ from qms_portal.organisation.roles import quality_managers_of
 
 from . import access, renditions, workflow
 from .models import Rendition, Revision
-from .stamping import RETIRED_NOTICES, stamped_pdf
+from .stamping import RETIRED_NOTICES, StampingRefused, stamped_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,18 @@ def _refuse_retired_original(request, revision):
     return refused(request, message, status=409, back=revision.document.get_absolute_url())
 
 
+def _refuse_unstampable(request, revision):
+    """The controlled copy could not be stamped within the portal's limits (logged by the
+    stamping): never served unstamped, so refused with what to do."""
+    message = _(
+        "The controlled copy of revision %(label)s of %(number)s could not be stamped within the "
+        "portal's time and memory limits, so it is not served. Try again later; if it keeps "
+        "failing, ask the document's owner to upload a simpler PDF (for example, printed to PDF "
+        "again)."
+    ) % {"label": revision.label, "number": revision.document.number}
+    return refused(request, message, status=409, back=revision.get_absolute_url())
+
+
 def _ready_rendition(revision):
     rendition = Rendition.objects.filter(revision=revision).first()
     return rendition if rendition is not None and rendition.is_ready_for(revision) else None
@@ -135,20 +147,23 @@ def downloads_offered(person, revision):
     return offered
 
 
-def _pdf_response(revision, source):
+def _pdf_response(request, revision, source):
     """``source`` (a PDF) with the controlled-copy stamp when the revision is in force, and the
     "no longer in force" notice too when it is retired; a working copy as it is."""
     document = revision.document
     if revision.is_effective or _is_retired(revision):
-        with source.open("rb") as handle:
-            content = stamped_pdf(
-                handle,
-                number=document.number,
-                label=revision.label,
-                status=revision.get_status_display(),
-                date=timezone.localdate().isoformat(),
-                notice=RETIRED_NOTICES.get(revision.status, ""),
-            )
+        try:
+            with source.open("rb") as handle:
+                content = stamped_pdf(
+                    handle,
+                    number=document.number,
+                    label=revision.label,
+                    status=revision.get_status_display(),
+                    date=timezone.localdate().isoformat(),
+                    notice=RETIRED_NOTICES.get(revision.status, ""),
+                )
+        except StampingRefused:
+            return _refuse_unstampable(request, revision)
         response = HttpResponse(content, content_type=uploads.PDF.content_type)
         response["Content-Disposition"] = (
             f'attachment; filename="{document.number}-rev{revision.label}.pdf"'
@@ -186,10 +201,10 @@ def _served_file(request, revision, *, original):
             return _rendition_not_ready(request, revision)
         if not _is_intact(revision, rendition.file, rendition.sha256):
             return _integrity_error(request, revision)
-        return _pdf_response(revision, rendition.file)
+        return _pdf_response(request, revision, rendition.file)
     if kind is uploads.PDF:
         if _is_retired(revision) or revision.is_effective:
-            return _pdf_response(revision, revision.file)
+            return _pdf_response(request, revision, revision.file)
         return _original_response(revision, kind)
     if _is_retired(revision) and not access.can_edit(request.user, revision.document):
         return _refuse_retired_original(request, revision)

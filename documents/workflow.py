@@ -209,13 +209,13 @@ def check_file(upload, agency):
     return uploads.check_upload(upload, folder=f"documents/{agency.code}")
 
 
-def _store_file(revision, checked, upload):
+def _store_file(revision, checked):
     revision.storage_name = checked.storage_name
     revision.original_filename = checked.display_name
     revision.file_kind = checked.kind.code
     revision.file_size = checked.size
     revision.sha256 = checked.sha256
-    revision.file.save(checked.storage_name, upload, save=False)
+    revision.file.save(checked.storage_name, checked.content, save=False)
 
 
 def _queue_file_work(revision):
@@ -275,7 +275,7 @@ def create_document(
         revision = Revision(
             document=document, label=label, change_summary=change_summary, author=actor
         )
-        _store_file(revision, checked, upload)
+        _store_file(revision, checked)
         save_with_history(revision, actor=actor, reason=gettext_noop("first draft"))
         _queue_file_work(revision)
     return document
@@ -328,7 +328,7 @@ def start_revision(*, document, actor, change_summary, upload, label=None):
         revision = Revision(
             document=document, label=label, change_summary=change_summary, author=actor
         )
-        _store_file(revision, checked, upload)
+        _store_file(revision, checked)
         save_with_history(revision, actor=actor, reason=gettext_noop("new draft"))
         _queue_file_work(revision)
     return revision
@@ -355,7 +355,7 @@ def update_draft(*, revision_id, actor, change_summary, upload=None):
         REVISION_MACHINE.require(revision, "edit")
         revision.change_summary = change_summary
         if checked:
-            _store_file(revision, checked, upload)
+            _store_file(revision, checked)
             revision.extracted_text = ""
         REVISION_MACHINE.move(revision, "edit", actor=actor, reason=gettext_noop("draft edited"))
         if checked:  # the earlier draft file is kept: history rows point to it

@@ -185,18 +185,31 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 ANONYMOUS_USER_NAME = None  # guardian: anonymous visitors never hold object permissions
 
-# Failed sign-in throttling (per account and per client address), counted in the cache.
+# Failed sign-in throttling (qms_portal/organisation/throttling.py), counted in the cache: this
+# many failures lock an account for the window; an address (an office NAT) gets a much higher
+# limit, past which it backs off (1 s, 2 s, 4 s … between attempts) instead of being locked.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
 
 # Redis: Celery broker and shared cache. Without it tasks run eagerly in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "qms",
+            # A Redis that is down must cost a request milliseconds, not seconds: short time-outs,
+            # no retries (qms_portal/resilient_cache.py falls back and tries again in 5 s).
+            "OPTIONS": {
+                "socket_connect_timeout": 0.5,
+                "socket_timeout": 1,
+                "retry": Retry(NoBackoff(), 0),
+            },
         }
     }
 else:
@@ -310,6 +323,17 @@ if QMS_RETIRED_REVISION_DOWNLOADS not in ("stamped", "editors"):
     )
 # Largest accepted upload (documents, evidence, photos), in bytes.
 QMS_UPLOAD_MAX_BYTES = env_int("QMS_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+# Largest accepted image, in pixels (checked from the header before decoding; qms_portal/uploads.py).
+QMS_IMAGE_MAX_PIXELS = env_int("QMS_IMAGE_MAX_PIXELS", 40_000_000)
+# Time (seconds) and memory (MB beyond the forking process) for work on untrusted files, each run
+# in a bounded child process (qms_portal/bounded.py): upload inspection (PDF check, image
+# re-encoding), the controlled-copy stamp of a download, text extraction for search.
+QMS_UPLOAD_INSPECTION_TIMEOUT_SECONDS = env_int("QMS_UPLOAD_INSPECTION_TIMEOUT_SECONDS", 20)
+QMS_UPLOAD_INSPECTION_MEMORY_MB = env_int("QMS_UPLOAD_INSPECTION_MEMORY_MB", 768)
+QMS_STAMP_TIMEOUT_SECONDS = env_int("QMS_STAMP_TIMEOUT_SECONDS", 20)
+QMS_STAMP_MEMORY_MB = env_int("QMS_STAMP_MEMORY_MB", 768)
+QMS_TEXT_EXTRACTION_TIMEOUT_SECONDS = env_int("QMS_TEXT_EXTRACTION_TIMEOUT_SECONDS", 60)
+QMS_TEXT_EXTRACTION_MEMORY_MB = env_int("QMS_TEXT_EXTRACTION_MEMORY_MB", 768)
 
 # Citizen-service abuse limits per client address and hour (cache-backed; Redis in production).
 SERVICES_SUBMIT_LIMIT = env_int("SERVICES_SUBMIT_LIMIT", 10)

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from qms_portal import resilient_cache
 from qms_portal.organisation.models import Department, Notification
 from qms_portal.organisation.worklist import work_for
 
@@ -53,13 +54,28 @@ def _broker_state():
         return {"ok": False, "mode": "broker", "error": error.__class__.__name__}
 
 
+def overall_status(checks):
+    """The portal's state: "unavailable" without its database; "degraded" when only Redis (broker
+    or cache) is down, since the portal still serves (tasks wait in the outbox, throttles count in
+    each process); "ok" otherwise."""
+    if not checks["database"]["ok"]:
+        return "unavailable"
+    return "ok" if all(check["ok"] for check in checks.values()) else "degraded"
+
+
 @never_cache
 def healthz(request):
-    """Database and broker state for load balancers and monitoring: 200 healthy, 503 otherwise."""
-    checks = {"database": _database_state(), "broker": _broker_state()}
-    healthy = all(check["ok"] for check in checks.values())
+    """Database, broker and cache state for load balancers and monitoring: 200 while the portal
+    serves (ok or degraded, so a Redis outage does not take every node out), 503 without a
+    database."""
+    checks = {
+        "database": _database_state(),
+        "broker": _broker_state(),
+        "cache": resilient_cache.shared_cache_state(),
+    }
+    status = overall_status(checks)
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+        {"status": status, **checks}, status=503 if status == "unavailable" else 200
     )
 
 

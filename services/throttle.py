@@ -1,9 +1,10 @@
-"""Rate limits for the public pages and the API, counted per client address in the cache (Redis in
-production, so every worker agrees). Generous enough that an ordinary citizen never meets them."""
+"""Rate limits for the public pages and the API, counted per client address in the shared cache
+(Redis in production, so every worker agrees; each process counts alone while it is unreachable,
+``qms_portal.resilient_cache``). Generous enough that an ordinary citizen never meets them."""
 
 from django.conf import settings
-from django.core.cache import cache
 
+from qms_portal import resilient_cache
 from qms_portal.organisation.throttling import client_address
 
 #: name → (setting holding the limit, default limit, window in seconds)
@@ -26,15 +27,11 @@ def _key(name, request):
 def is_blocked(name, request):
     """True when this client address has used up the limit of ``name`` in the current window."""
     limit, _window = _limit(name)
-    return (cache.get(_key(name, request)) or 0) >= limit
+    key = _key(name, request)
+    return resilient_cache.read_counters([key]).get(key, 0) >= limit
 
 
 def count(name, request):
     """Count one use of ``name`` by this client address."""
     _limit_value, window = _limit(name)
-    key = _key(name, request)
-    cache.add(key, 0, timeout=window)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
+    resilient_cache.increment(_key(name, request), window=window)

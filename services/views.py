@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from qms_portal import uploads
 from qms_portal.errors import apply_rule, message_of, refused
 
 from . import access, throttle, workflow
@@ -392,10 +393,19 @@ def request_update(request, pk):
 
 @login_required
 def photo(request, pk, photo_pk):
+    """A citizen's photo for staff, never with its EXIF (GPS position, author): photos are stored
+    cleaned, and one stored before that is cleaned on the way out."""
     item = access.get_request_for(request.user, pk)
     stored = get_object_or_404(item.photos, pk=photo_pk)
-    response = FileResponse(stored.file.open("rb"), content_type=f"image/{stored.file_kind}")
+    with stored.file.open("rb") as handle:
+        data = handle.read()
+    try:
+        content = uploads.image_for_serving(data, uploads.KINDS_BY_CODE[stored.file_kind])
+    except ValidationError as error:
+        return refused(request, error.messages[0], status=409, back=item.get_absolute_url())
+    response = HttpResponse(content, content_type=f"image/{stored.file_kind}")
     response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

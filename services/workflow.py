@@ -119,16 +119,14 @@ def available_steps(request, person):
 
 
 def check_photos(photos, service):
-    """Validate photos before anything is written (raises ValidationError with the reason)."""
+    """Validate photos before anything is written (raises ValidationError with the reason); each
+    is re-encoded without its EXIF (GPS position, author) and that cleaned copy is what is stored."""
     photos = [photo for photo in photos if photo]
     if len(photos) > MAX_PHOTOS:
         raise ValidationError(_("Attach at most %(count)d photos.") % {"count": MAX_PHOTOS})
     return [
-        (
-            uploads.check_upload(
-                photo, allowed=uploads.IMAGE_KINDS, folder=f"services/{service.agency.code}"
-            ),
-            photo,
+        uploads.check_upload(
+            photo, allowed=uploads.IMAGE_KINDS, folder=f"services/{service.agency.code}"
         )
         for photo in photos
     ]
@@ -163,12 +161,12 @@ def submit_request(*, service, submission, channel, photos=(), api_key=None, at=
         language=translation.get_language() or settings.LANGUAGE_CODE,
         **vars(submission),
     )
-    with uploads.removing_on_failure(*(item for item, _photo in checked)), transaction.atomic():
+    with uploads.removing_on_failure(*checked), transaction.atomic():
         claim = _claim_submission_key(once, fingerprint) if once else None
         if once and claim is None:  # a post with the same key was recorded meanwhile
             return _request_sent_with(once, fingerprint)
         _save_with_fresh_tracking_code(request)
-        for item, photo in checked:
+        for item in checked:
             stored = RequestPhoto(
                 request=request,
                 storage_name=item.storage_name,
@@ -177,7 +175,7 @@ def submit_request(*, service, submission, channel, photos=(), api_key=None, at=
                 file_size=item.size,
                 sha256=item.sha256,
             )
-            stored.file.save(item.storage_name, photo, save=False)
+            stored.file.save(item.storage_name, item.content, save=False)
             stored.save()
         if claim is not None:
             claim.service_request = request
@@ -192,7 +190,7 @@ def submission_fingerprint(service, submission, checked_photos=()):
         "service": service.pk,
         **{name: str(value) for name, value in vars(submission).items() if name != "answers"},
         "answers": submission.answers,
-        "photos": [item.sha256 for item, _photo in checked_photos],
+        "photos": [item.sha256 for item in checked_photos],
     }
     encoded = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()

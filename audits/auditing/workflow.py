@@ -554,7 +554,7 @@ def checklist_record(*, item, actor, result, evidence="", question=None, upload=
                 sha256=checked.sha256,
                 uploaded_by=actor,
             )
-            attachment.file.save(checked.storage_name, upload, save=False)
+            attachment.file.save(checked.storage_name, checked.content, save=False)
             save_with_history(attachment, actor=actor, reason=gettext_noop("Evidence attached"))
     return item
 

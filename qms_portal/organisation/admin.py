@@ -11,6 +11,7 @@ from .models import (
     Agency,
     AuditChainHead,
     Department,
+    FailedSignIn,
     Membership,
     Notification,
     OutboxTask,
@@ -141,6 +142,17 @@ class OutboxTaskAdmin(ReadOnlyAdmin):
     list_display = ["task_name", "created_at", "published_at", "attempts", "last_error"]
     list_filter = [("published_at", admin.EmptyFieldListFilter)]
     search_fields = ["task_name", "last_error"]
+
+
+@admin.register(FailedSignIn)
+class FailedSignInAdmin(ReadOnlyAdmin):
+    """Failed sign-ins, newest first: who was tried, from where, and why it failed or was refused.
+    A security log: read-only, never deleted here."""
+
+    list_display = ["attempted_at", "username", "client_address", "reason"]
+    list_filter = ["reason", "attempted_at"]
+    search_fields = ["username", "client_address"]
+    date_hierarchy = "attempted_at"
 
 
 @admin.register(AuditChainHead)

@@ -406,3 +406,51 @@ class SealedChainHead(models.Model):
         from ..chain_seal import published_form
 
         return published_form(self)
+
+
+class FailedSignInQuerySet(models.QuerySet):
+    def record(self, *, username, client_address, reason):
+        """Write one failed sign-in: the name as typed (cut to fit), the address, why."""
+        return self.create(
+            username=(username or "")[: self.model._meta.get_field("username").max_length],
+            client_address=(client_address or "")[:64],
+            reason=reason,
+        )
+
+    record.alters_data = True
+
+
+class FailedSignIn(models.Model):
+    """A sign-in that did not succeed, kept where an administrator or auditor can read it.
+
+    Written once by the sign-in form, never changed or removed by the portal (the admin shows it
+    read-only). The person signing in is only ever told "wrong name or password" or "wait"; which
+    of the reasons applied is for the log alone, so accounts cannot be probed through it.
+    """
+
+    class Reason(models.TextChoices):
+        WRONG_PASSWORD = "wrong_password", _("wrong password")
+        UNKNOWN_ACCOUNT = "unknown_account", _("no such account")
+        INACTIVE_ACCOUNT = "inactive_account", _("account deactivated")
+        ACCOUNT_LOCKED = "account_locked", _("refused: account locked")
+        ADDRESS_BACKOFF = "address_backoff", _("refused: address backing off")
+
+    attempted_at = models.DateTimeField(_("attempted at"), default=timezone.now, db_index=True)
+    username = models.CharField(_("name typed"), max_length=150, blank=True)
+    client_address = models.CharField(_("client address"), max_length=64, blank=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+
+    objects = FailedSignInQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("failed sign-in")
+        verbose_name_plural = _("failed sign-ins")
+        ordering = ["-attempted_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["client_address", "attempted_at"], name="failed_sign_in_address_idx"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.username or '—'} from {self.client_address or '—'} ({self.reason})"

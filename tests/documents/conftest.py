@@ -182,3 +182,88 @@ def draft(owner, department_a):
 def effective(draft, colleague, quality_manager):
     make_effective(draft.revisions.get(), reviewer=colleague, approver=quality_manager)
     return draft
+
+
+# Hostile files, built byte by byte -------------------------------------------------------------
+
+
+def png_declaring(width, height):
+    """A small PNG whose header declares ``width`` × ``height`` (1-bit grey) and whose data holds
+    only the first rows: a decoder that trusts the header allocates the whole image."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    rows = zlib.compress(b"\x00" * ((width + 7) // 8 + 1) * 8, 9)
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+
+
+def pdf_with(*, open_action_script=None, attachment=None, open_page=False):
+    """A one-page PDF (pypdf) that runs ``open_action_script`` when opened, carries an embedded
+    ``attachment`` (name, bytes), or merely opens at its first page (``open_page``)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    if open_action_script:
+        writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+            {
+                NameObject("/S"): NameObject("/JavaScript"),
+                NameObject("/JS"): TextStringObject(open_action_script),
+            }
+        )
+    if attachment:
+        writer.add_attachment(*attachment)
+    if open_page:
+        writer._root_object[NameObject("/OpenAction")] = ArrayObject(
+            [writer.pages[0].indirect_reference, NameObject("/Fit")]
+        )
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def pdf_of_page_sizes(count):
+    """A small PDF of ``count`` blank pages, each of its own size (the costly case for stamping)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for n in range(count):
+        writer.add_blank_page(width=300 + 3 * n, height=400 + 5 * n)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def docx_whose_header_lies(real_size=20 * 1024 * 1024, claimed_size=100):
+    """A DOCX whose main part really expands to ``real_size`` bytes while both its headers claim
+    ``claimed_size``: within every limit by the headers, a zip bomb by its content."""
+    import struct
+
+    content = docx_bytes()
+    buffer = io.BytesIO(content)
+    with zipfile.ZipFile(buffer) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    parts["word/document.xml"] = b"\x00" * real_size
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    data = bytearray(out.getvalue())
+    name = b"word/document.xml"
+    local = data.index(name) - 30  # the local header is 30 bytes before its name
+    assert data[local : local + 4] == b"PK\x03\x04"
+    struct.pack_into("<I", data, local + 22, claimed_size)  # the local header's size
+    central = data.index(b"PK\x01\x02")
+    while data[central + 46 : central + 46 + len(name)] != name:
+        central = data.index(b"PK\x01\x02", central + 4)
+    struct.pack_into("<I", data, central + 24, claimed_size)  # the central directory's size
+    return bytes(data)

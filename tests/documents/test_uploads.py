@@ -7,7 +7,15 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from qms_portal import uploads
-from tests.documents.conftest import PNG_BYTES, docx_bytes, pdf_bytes, upload
+from tests.documents.conftest import (
+    PNG_BYTES,
+    docx_bytes,
+    docx_whose_header_lies,
+    pdf_bytes,
+    pdf_with,
+    png_declaring,
+    upload,
+)
 
 
 def test_accepts_real_pdf_docx_png():
@@ -92,3 +100,66 @@ def test_text_is_extracted_from_pdf_and_docx(tmp_path):
         path.write_bytes(content)
         with path.open("rb") as handle:
             assert expected in uploads.extract_text(File(handle), name.split(".")[1])
+
+
+def test_refuses_a_zip_whose_headers_lie_about_the_size_of_an_entry():
+    """Both headers claim 100 bytes; the entry really expands to 20 MB from ~20 KB."""
+    with pytest.raises(ValidationError, match="bomb"):
+        uploads.check_upload(upload("liar.docx", docx_whose_header_lies()))
+
+
+def test_refuses_a_zip_entry_smaller_than_its_headers_claim():
+    content = docx_whose_header_lies(real_size=1000, claimed_size=5000)
+    with pytest.raises(ValidationError, match="damaged"):
+        uploads.check_upload(upload("short.docx", content))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pdf_with(open_action_script="app.launchURL('https://example.org/steal')"),
+        pdf_with(attachment=("invoice.exe", b"MZ\x90\x00")),
+        # the same names written with #-escapes, as a scanner of raw bytes would miss them
+        pdf_with(open_action_script="app.alert(1)")
+        .replace(b"/JavaScript", b"/J#61vaScript")
+        .replace(b"/JS ", b"/J#53 "),
+    ],
+    ids=["javascript-open-action", "embedded-file", "escaped-names"],
+)
+def test_refuses_a_pdf_that_runs_scripts_or_carries_files(content):
+    with pytest.raises(ValidationError, match="scripts, automatic actions or embedded files"):
+        uploads.check_upload(upload("active.pdf", content))
+
+
+def test_accepts_a_pdf_that_only_opens_at_its_first_page():
+    assert uploads.check_upload(upload("plain.pdf", pdf_with(open_page=True))).kind is uploads.PDF
+
+
+def test_refuses_a_file_that_starts_like_a_pdf_but_is_not_one():
+    with pytest.raises(ValidationError, match="not a readable PDF"):
+        uploads.check_upload(upload("fake.pdf", b"%PDF-1.7\n" + b"not a pdf at all " * 50))
+
+
+def test_refuses_an_image_larger_than_the_pixel_limit_from_its_header():
+    """40,000 × 40,000 pixels in a few hundred bytes: refused before anything is decoded."""
+    huge = png_declaring(40_000, 40_000)
+    assert len(huge) < 2000
+    with pytest.raises(ValidationError, match="40000 × 40000 pixels; at most 40 megapixels"):
+        uploads.check_upload(upload("huge.png", huge), allowed=uploads.IMAGE_KINDS)
+
+
+def test_refuses_an_image_that_cannot_be_decoded():
+    truncated = PNG_BYTES[:40]
+    with pytest.raises(ValidationError, match="not a readable image"):
+        uploads.check_upload(upload("broken.png", truncated), allowed=uploads.IMAGE_KINDS)
+
+
+def test_an_image_is_stored_re_encoded_and_recorded_as_stored():
+    import hashlib
+
+    from PIL import Image
+
+    checked = uploads.check_upload(upload("flow.png", PNG_BYTES))
+    stored = checked.content.read()
+    assert Image.open(io.BytesIO(stored)).size == (1, 1)
+    assert checked.sha256 == hashlib.sha256(stored).hexdigest() and checked.size == len(stored)

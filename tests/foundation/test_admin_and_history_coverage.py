@@ -43,6 +43,7 @@ NO_HISTORY = {
     "organisation.AuditChainHead": "the audit trail's own bookkeeping; verify_audit_trail checks it",
     "organisation.ReferenceSequence": "a counter; every reference taken shows in its record's history",
     "organisation.SealedChainHead": "written once, never changed; sealed by a key outside the database",
+    "organisation.FailedSignIn": "a security log written once per failed sign-in, never changed",
     "organisation.DepartmentUserObjectPermission": "django-guardian grant, written by workflows",
     "organisation.DepartmentGroupObjectPermission": "django-guardian grant, written by workflows",
     "documents.DocumentUserObjectPermission": "django-guardian grant, written by workflows",
@@ -105,6 +106,7 @@ def test_the_allow_lists_name_only_real_tables_that_need_them():
     [
         "organisation.OutboxTask",
         "organisation.AuditChainHead",
+        "organisation.FailedSignIn",
         "services.RequestPhoto",
     ],
 )

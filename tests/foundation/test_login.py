@@ -44,11 +44,19 @@ def test_lockout_counts_per_account_across_addresses(client, owner, settings):
     assert sign_in(client, "owner", PASSWORD, address="10.9.9.9").status_code == 429
 
 
-def test_lockout_counts_per_address_across_accounts(client, owner, colleague, settings):
+def test_an_address_past_its_own_limit_backs_off_for_every_account(
+    client, owner, colleague, settings
+):
     settings.LOGIN_FAILURE_LIMIT = 3
-    for name in ["a", "b", "c"]:
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    for name in ["a", "b", "c", "d", "e"]:
         sign_in(client, name, "wrong", address="10.1.1.1")
-    assert sign_in(client, "colleague", PASSWORD, address="10.1.1.1").status_code == 429
+    assert sign_in(client, "colleague", PASSWORD, address="10.1.1.1").status_code == 302
+    client.logout()
+    sign_in(client, "f", "wrong", address="10.1.1.1")  # the address's sixth failure
+    response = sign_in(client, "colleague", PASSWORD, address="10.1.1.1")
+    assert response.status_code == 429
+    assert "from your network" in response.content.decode()
     assert sign_in(client, "colleague", PASSWORD, address="10.2.2.2").status_code == 302
 
 

@@ -24,6 +24,26 @@ def png(name="photo.png"):
     return SimpleUploadedFile(name, PNG_BYTES, content_type="image/png")
 
 
+#: Where the citizen stood, as a phone writes it into a photo's EXIF (GPS IFD tags 1-4).
+GPS_POSITION = {1: "N", 2: (22.0, 34.0, 44.0), 3: "E", 4: (113.0, 4.0, 53.0)}
+
+
+def photo_with_gps(name="pothole.jpg"):
+    """A JPEG as a phone makes it: EXIF with the GPS position, the author and the orientation
+    (6: the camera was turned, the picture is to be shown rotated)."""
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x013B] = SECRET_CONTACT["citizen_name"]  # Artist
+    exif[0x0112] = 6  # Orientation
+    exif[0x8825] = GPS_POSITION
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "orange").save(buffer, "JPEG", exif=exif.tobytes())
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
 def local(*args):
     return timezone.make_aware(datetime(*args))
 
@@ -96,7 +116,7 @@ def api_key(db):
     return ApiKey.objects.create(name="Test client")
 
 
-def make_request(service, *, at=None, answers=None, **data):
+def make_request(service, *, at=None, answers=None, photos=(), **data):
     questions = list(service.questions.all())
     raw = answers if answers is not None else {q.code: ["12"] for q in questions if q.required}
     submission = intake.clean_submission(
@@ -105,7 +125,11 @@ def make_request(service, *, at=None, answers=None, **data):
         raw_answers=raw,
     )
     return workflow.submit_request(
-        service=service, submission=submission, channel=ServiceRequest.Channel.WEB, at=at
+        service=service,
+        submission=submission,
+        channel=ServiceRequest.Channel.WEB,
+        at=at,
+        photos=photos,
     )
 
 
