@@ -112,6 +112,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "qms_portal.security.SecurityHeadersMiddleware",
+    # Before anything reads the session, the user or the database: NUL is a 500 in PostgreSQL.
+    "qms_portal.security.ControlCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -11,6 +11,7 @@ from .models import (
     Service,
     ServiceQuestion,
     ServiceRequest,
+    SubmissionKey,
 )
 
 
@@ -71,3 +72,12 @@ class RequestPhotoAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["original_filename", "request", "file_kind", "file_size", "sha256"]
     list_select_related = ["request"]
     search_fields = ["original_filename", "sha256", "request__tracking_code"]
+
+
+@admin.register(SubmissionKey)
+class SubmissionKeyAdmin(ReadOnlyAdmin):
+    """Keys that made a repeated submission return the first request; written only by it."""
+
+    list_display = ["scope", "key", "service_request", "created_at"]
+    list_select_related = ["service_request"]
+    search_fields = ["key", "service_request__tracking_code"]

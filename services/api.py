@@ -1,12 +1,14 @@
 """Open311 GeoReport v2 endpoints (thin: parse, call a query or the workflow, render).
 
 Errors are Open311 error lists. Statuses follow the spec (404 not found, 403 bad api_key, 400 for
-anything else the client must correct) with two plain-HTTP additions clients handle generically:
-405 for a method the resource does not take, and 429 when a client address has used up a rate
-limit (the same limits, and the same 429, as the public pages).
+anything else the client must correct) with plain-HTTP additions clients handle generically: 405
+for a method the resource does not take, 422 for an Idempotency-Key sent again with another body,
+and 429 when a client address has used up a rate limit (the same limits, and the same 429, as the
+public pages).
 """
 
 import functools
+import re
 from datetime import timedelta
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
@@ -18,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from qms_portal.errors import message_of
 from qms_portal.organisation.models import Agency
+from qms_portal.security import RefusedInput
 
 from . import intake, open311, throttle, workflow
 from .models import (
@@ -33,23 +36,20 @@ from .open311 import Open311Error, render
 #: Open311: "Default query limit is a span of 90 days or first 1000 requests returned".
 DEFAULT_SPAN = timedelta(days=90)
 MAX_REQUESTS = 1000
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:~+/=-]{1,100}")
 
 
 #: URL segments by their Open311 names, for error messages.
 PATH_NAMES = {"code": "service_code", "pk": "service_request_id", "token": "token"}
 
 
-def _refuse_control_characters(request, path_parts):
-    """400 for control characters (NUL above all) in a path segment or query parameter.
-
-    Checked before any query: PostgreSQL refuses NUL, which would otherwise be a 500.
-    """
-    pairs = [(PATH_NAMES.get(name, name), value) for name, value in path_parts.items()]
-    pairs += [(name, value) for name, values in request.GET.lists() for value in values]
-    for name, value in pairs:
-        if intake.has_control_characters(name) or intake.has_control_characters(value):
-            shown = "parameter" if intake.has_control_characters(name) else name
-            raise Open311Error(400, intake.control_character_error(shown)[1])
+def control_character_refusal(request, refused, kwargs):
+    """The portal's refusal of control characters (qms_portal.security), as an Open311 error list
+    that names the Open311 field, in the format the path asks for."""
+    fmt = kwargs.get("fmt") or ("json" if request.path_info.endswith(".json") else "xml")
+    name = PATH_NAMES.get(refused.name, refused.name) if refused.place == "path" else refused.name
+    message = RefusedInput(refused.place, name).message()
+    return open311.render_errors([(400, message)], fmt, 400)
 
 
 def endpoint(*methods):
@@ -64,11 +64,11 @@ def endpoint(*methods):
                         405,
                         _("Use %(methods)s for this resource.") % {"methods": " or ".join(methods)},
                     )
-                _refuse_control_characters(request, kwargs)
                 return view(request, *args, fmt=fmt, **kwargs)
             except Open311Error as error:
                 return open311.render_errors(error.errors, fmt, error.status)
 
+        wrapper.control_character_refusal = control_character_refusal
         return csrf_exempt(wrapper)
 
     return decorator
@@ -251,6 +251,7 @@ def _create_request(request, fmt):
     )
     if service is None:
         raise Open311Error(404, _("service_code “%(code)s” was not found.") % {"code": code[:40]})
+    once = _idempotency(request, api_key)
     throttle.count("submit", request)
     try:
         submission = intake.clean_submission(
@@ -272,10 +273,13 @@ def _create_request(request, fmt):
             submission=submission,
             channel=ServiceRequest.Channel.OPEN311,
             api_key=api_key,
+            once=once,
         )
     except intake.SubmissionError as error:
         errors = [(400, message) for _field, message in error.errors]
         return open311.render_errors(errors, fmt, 400)
+    except workflow.SubmissionKeyReused as error:
+        raise Open311Error(422, message_of(error)) from None
     except (workflow.RequestError, ValidationError) as error:
         raise Open311Error(400, message_of(error)) from None
     result = {
@@ -287,6 +291,26 @@ def _create_request(request, fmt):
     else:
         result = {"service_request_id": created.pk, **result}
     return render([result], fmt, "service_requests")
+
+
+def _idempotency(request, api_key):
+    """The Idempotency-Key header (IETF draft-ietf-httpapi-idempotency-key-header), per api_key.
+
+    A POST sent again with the same key and body answers as the first did; the same key with
+    another body is a 422.
+    """
+    value = request.headers.get("Idempotency-Key")
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > 1 and value[0] == value[-1] == '"':  # a structured-field string
+        value = value[1:-1]
+    if not IDEMPOTENCY_KEY.fullmatch(value):
+        raise Open311Error(
+            400,
+            _("Idempotency-Key must be 1 to 100 letters, digits or the characters - _ . : ~ + / ="),
+        )
+    return workflow.SubmissionOnce(f"open311:{api_key.pk}", value)
 
 
 @endpoint("GET")
@@ -317,8 +341,9 @@ def token(request, token, fmt):
 
 def not_found(request, path=""):
     fmt = "json" if path.endswith(".json") else "xml"
-    if intake.has_control_characters(path):  # never echo them (a NUL makes the XML unreadable)
-        path = "…"
     return open311.render_errors(
         [(404, _("No such Open311 resource: /%(path)s") % {"path": path[:80]})], fmt, 404
     )
+
+
+not_found.control_character_refusal = control_character_refusal

@@ -1,3 +1,5 @@
+import secrets
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -81,8 +83,19 @@ class RequestForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
+    # One per rendering of the form, so the same form sent twice makes one request (see
+    # workflow.submit_request). Nothing is stored until the form is sent.
+    submission_token = forms.RegexField(
+        regex=r"^[A-Za-z0-9_-]{20,64}$",
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": _("The form could not be accepted. Please try again.")},
+    )
+
     def __init__(self, *args, service, questions, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["submission_token"] = secrets.token_urlsafe(24)
         self.service = service
         self.questions = questions
         self.question_fields = []
@@ -91,6 +104,16 @@ class RequestForm(forms.Form):
             self.fields[name] = _question_field(question)
             self.question_fields.append(name)
         self.submission = None
+
+    def once(self):
+        """The submission's idempotency key, when the form carried one."""
+        token = self.cleaned_data.get("submission_token")
+        return workflow.SubmissionOnce("web", token) if token else None
+
+    def renew_submission_token(self):
+        """A new token, for a form whose token was spent on another submission."""
+        self.data = self.data.copy()
+        self.data["submission_token"] = secrets.token_urlsafe(24)
 
     def question_bound_fields(self):
         return [self[name] for name in self.question_fields]
@@ -112,7 +135,11 @@ class RequestForm(forms.Form):
         try:
             self.submission = intake.clean_submission(
                 questions=self.questions,
-                data={key: self.data.get(key, "") for key in self.base_fields if key != "photos"},
+                data={
+                    key: self.data.get(key, "")
+                    for key in self.base_fields
+                    if key not in ("photos", "submission_token")
+                },
                 raw_answers=raw_answers,
                 require_description=True,
             )

@@ -4,13 +4,14 @@ Everything is checked before anything is written, so a bad submission leaves not
 """
 
 import datetime
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext as _
+
+from qms_portal.security import has_control_characters
 
 from .models import ServiceQuestion
 
@@ -19,10 +20,6 @@ MAX_SHORT_ANSWER = 300
 MAX_LONG_ANSWER = 2000
 MAX_ADDRESS = 300
 Kind = ServiceQuestion.Kind
-#: Control characters and lone surrogates. PostgreSQL refuses NUL (psycopg raises DataError, a 500)
-#: and cannot encode a surrogate; no person types the others. Free text may keep tab and line breaks.
-_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class SubmissionError(Exception):
@@ -48,16 +45,6 @@ class Submission:
     media_url: str = ""
     device_id: str = ""
     account_id: str = ""
-
-
-def has_control_characters(value, *, multiline=False):
-    """True when ``value`` holds NUL, another control character or a lone surrogate.
-
-    Checked before any query: on PostgreSQL such text fails in the database, not with a message.
-    ``multiline`` text (descriptions, addresses, answers) may contain tabs and line breaks.
-    """
-    pattern = _CONTROL_IN_TEXT if multiline else _CONTROL_IN_LINE
-    return bool(pattern.search(str(value)))
 
 
 def control_character_error(name):

@@ -531,3 +531,37 @@ class RequestPhoto(models.Model):
     def is_protected(self):
         """Attached to a request that has been acknowledged (受理) or taken further."""
         return self.request.is_protected()
+
+
+class SubmissionKey(models.Model):
+    """A key a client sends with a submission, so that the same post sent twice (a double click,
+    a retry after a time-out) makes one request and gets the first one's answer.
+
+    ``scope`` keeps clients apart (the public form, or one Open311 api_key); ``fingerprint`` is a
+    digest of what was submitted, so a key reused for a different submission is told apart.
+    The row is written in the transaction that writes the request: a concurrent second post with
+    the same key waits on the unique constraint and then finds the first request.
+    """
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64)
+    service_request = models.ForeignKey(
+        ServiceRequest,
+        on_delete=models.CASCADE,
+        null=True,  # set in the same transaction as the row is written; never seen empty
+        related_name="submission_keys",
+        verbose_name=_("request"),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("submission key")
+        verbose_name_plural = _("submission keys")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="submission_key_once_per_scope")
+        ]
+
+    def __str__(self):
+        return f"{self.scope}: {self.key}"

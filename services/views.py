@@ -92,10 +92,12 @@ def service_page(request, code):
                     submission=form.submission,
                     channel=ServiceRequest.Channel.WEB,
                     photos=form.cleaned_data["photos"],
+                    once=form.once(),
                 ),
             )
-            if created is not None:
+            if created is not None:  # also the first request, when this form was sent before
                 return redirect(f"{created.get_tracking_url()}?new=1")
+            form.renew_submission_token()
         status = 400
     else:
         form = RequestForm(service=service, questions=questions)
@@ -103,6 +105,10 @@ def service_page(request, code):
     return render(
         request, "services/service.html", {"service": service, "form": form}, status=status
     )
+
+
+# Bodies over this are refused (413) unread, here and by the control-character check.
+service_page.max_request_body = _max_public_body
 
 
 def track_lookup(request):

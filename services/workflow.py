@@ -13,6 +13,10 @@ locks the request, checks who may act, writes the change with a stable reason in
 update row (public or internal), and queues notifications only after the commit.
 """
 
+import hashlib
+import json
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -28,7 +32,13 @@ from qms_portal.organisation.roles import heads_of
 from qms_portal.statemachine import StateMachine, Tone, Transition, save_with_history
 
 from . import access
-from .models import RequestPhoto, RequestUpdate, ServiceRequest, new_tracking_code
+from .models import (
+    RequestPhoto,
+    RequestUpdate,
+    ServiceRequest,
+    SubmissionKey,
+    new_tracking_code,
+)
 from .working_days import add_working_days
 
 Status = ServiceRequest.Status
@@ -41,6 +51,18 @@ RAISE_NONCONFORMITY = "raise_nonconformity"
 
 class RequestError(RuleError):
     """A rule of request handling was broken; the message says what to do instead."""
+
+
+class SubmissionKeyReused(RequestError):
+    """A submission key came back with a different submission than the one it was first sent with."""
+
+
+@dataclass(frozen=True)
+class SubmissionOnce:
+    """The key that makes a submission idempotent, in its scope (the public form, or one api_key)."""
+
+    scope: str
+    key: str
 
 
 def _step(name, sources, target, label):
@@ -110,10 +132,12 @@ def check_photos(photos, service):
     ]
 
 
-def submit_request(*, service, submission, channel, photos=(), api_key=None, at=None):
+def submit_request(*, service, submission, channel, photos=(), api_key=None, at=None, once=None):
     """Record a citizen's request with its due date (the service commitment in working days).
 
-    The same function serves the public form and Open311, so both make the same records.
+    The same function serves the public form and Open311, so both make the same records. With
+    ``once`` (a :class:`SubmissionOnce`) the same post sent again, at the same moment or later,
+    returns the first request and writes nothing; the key with another submission is refused.
     """
     if not (service.is_active and service.is_public):
         raise RequestError(
@@ -121,6 +145,10 @@ def submit_request(*, service, submission, channel, photos=(), api_key=None, at=
         )
     at = at or timezone.now()
     checked = check_photos(photos, service)
+    fingerprint = submission_fingerprint(service, submission, checked) if once else ""
+    earlier = _request_sent_with(once, fingerprint) if once else None
+    if earlier is not None:
+        return earlier
     due = add_working_days(service.agency_id, timezone.localdate(at), service.commitment_days)
     request = ServiceRequest(
         service=service,
@@ -134,6 +162,9 @@ def submit_request(*, service, submission, channel, photos=(), api_key=None, at=
         **vars(submission),
     )
     with uploads.removing_on_failure(*checked), transaction.atomic():
+        claim = _claim_submission_key(once, fingerprint) if once else None
+        if once and claim is None:  # a post with the same key was recorded meanwhile
+            return _request_sent_with(once, fingerprint)
         _save_with_fresh_tracking_code(request)
         for item in checked:
             stored = RequestPhoto(
@@ -146,8 +177,57 @@ def submit_request(*, service, submission, channel, photos=(), api_key=None, at=
             )
             stored.file.save(item.storage_name, item.content, save=False)
             stored.save()
+        if claim is not None:
+            claim.service_request = request
+            claim.save(update_fields=["service_request"])
     request.service = service
     return request
+
+
+def submission_fingerprint(service, submission, checked_photos=()):
+    """A digest of what was submitted, to tell a repeated post from a new one with the same key."""
+    content = {
+        "service": service.pk,
+        **{name: str(value) for name, value in vars(submission).items() if name != "answers"},
+        "answers": submission.answers,
+        "photos": [item.sha256 for item in checked_photos],
+    }
+    encoded = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def _request_sent_with(once, fingerprint):
+    """The request an earlier post with this key made, or None; refused for another submission."""
+    earlier = (
+        SubmissionKey.objects.select_related("service_request__service")
+        .filter(scope=once.scope, key=once.key)
+        .first()
+    )
+    if earlier is None:
+        return None
+    if earlier.fingerprint != fingerprint:
+        raise SubmissionKeyReused(
+            _(
+                "This submission key was already used for a different submission. To send a new "
+                "request, open the form again (or use a new Idempotency-Key)."
+            )
+        )
+    return earlier.service_request
+
+
+def _claim_submission_key(once, fingerprint):
+    """The key's row, written in the caller's transaction; None when another post holds the key.
+
+    On PostgreSQL a concurrent insert of the same key waits for the first transaction and then
+    fails on the unique constraint (inside a savepoint, so the caller's transaction goes on).
+    """
+    try:
+        with transaction.atomic():
+            return SubmissionKey.objects.create(
+                scope=once.scope, key=once.key, fingerprint=fingerprint
+            )
+    except IntegrityError:
+        return None
 
 
 def _save_with_fresh_tracking_code(request, attempts=5):

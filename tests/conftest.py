@@ -180,3 +180,26 @@ def unshared_certifier(db):
 @pytest.fixture
 def stranger(other_agency, other_agency_department):
     return make_person("stranger", agency=other_agency, departments=[other_agency_department])
+
+
+def _has_nul(value):
+    if isinstance(value, str | bytes):
+        return "\x00" in (value if isinstance(value, str) else value.decode("latin-1"))
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+@pytest.fixture
+def postgres_refuses_nul():
+    """Every query with a NUL in its SQL or parameters fails as psycopg fails on PostgreSQL, so a
+    test on SQLite fails whenever a NUL reaches a query."""
+    from django.db import DataError, connection
+
+    def refuse(execute, sql, params, many, context):
+        if _has_nul(sql) or _has_nul(list(params or ())):
+            raise DataError("A string literal cannot contain NUL (0x00) characters.")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse):
+        yield
