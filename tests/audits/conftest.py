@@ -62,6 +62,20 @@ def audit(programme, quality_manager, auditor, owner, department_a, process):
     )
 
 
+def evidence_pdf_bytes():
+    """A real one-page PDF: uploads are parsed, so a few bytes that only start like a PDF are
+    refused as damaged."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def run_audit(audit, auditor, results=None):
     """Start the audit and give every item a result (default conforming)."""
     audit_workflow.audit_start(audit=audit, actor=auditor)

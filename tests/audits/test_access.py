@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from audits.auditing import workflow as audit_workflow
 from audits.review import workflow as review_workflow
+from tests.audits.conftest import evidence_pdf_bytes
 from tests.conftest import PASSWORD
 
 from .conftest import raise_nc, run_audit
@@ -103,7 +104,7 @@ def test_evidence_download_follows_the_audit(client, audit, auditor, stranger):
     from audits.auditing.models import Evidence
 
     audit_workflow.audit_start(audit=audit, actor=auditor)
-    upload = SimpleUploadedFile("e.pdf", b"%PDF-1.4\n%%EOF\n")
+    upload = SimpleUploadedFile("e.pdf", evidence_pdf_bytes())
     audit_workflow.checklist_record(
         item=audit.checklist.first(), actor=auditor, result="conforming", upload=upload
     )

@@ -7,11 +7,11 @@ from django.urls import reverse
 from audits.auditing import workflow
 from audits.auditing.models import Audit, ChecklistItem, Evidence
 from audits.capa.models import Nonconformity
-from tests.audits.conftest import run_audit
+from tests.audits.conftest import evidence_pdf_bytes, run_audit
 
 pytestmark = pytest.mark.django_db
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF_BYTES = evidence_pdf_bytes()
 
 
 def test_checklist_is_generated_from_clauses_and_processes(audit, auditor, process):
