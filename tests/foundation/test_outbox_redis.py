@@ -5,8 +5,6 @@ worker process, against the test PostgreSQL database. Runs in the PostgreSQL + R
 """
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,35 +20,9 @@ from qms_portal.organisation.models import Notification, OutboxTask
 from qms_portal.organisation.notifications import notify
 from tests.documents.conftest import draft_document
 from tests.foundation.test_celery_worker import ROOT, database_url_of_test_database, wait_for
+from tests.servers import free_port, start_redis, stop
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_redis(port):
-    server = shutil.which("redis-server")
-    assert server, "redis-server is needed for this test (Debian package redis-server)"
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def answers():
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
-                conn.sendall(b"PING\r\n")
-                return conn.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    assert wait_for(answers, timeout=20), "the test Redis did not start"
-    return process
 
 
 @pytest.fixture
@@ -64,11 +36,7 @@ def private_broker(settings, tmp_path):
     processes = []
     yield port, processes
     for process in reversed(processes):
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
     app.conf.broker_url = saved
     app.amqp._producer_pool = app._pool = None
 
