@@ -18,9 +18,14 @@ import pickle
 import resource
 import selectors
 import signal
+import threading
 import time
 
 logger = logging.getLogger(__name__)
+
+#: Held from a pipe's creation to the parent closing its write end: a child forked meanwhile by
+#: another thread (threaded servers, ASGI) would keep that end open and the answer would wait.
+_FORK_LOCK = threading.Lock()
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -77,18 +82,24 @@ def run_bounded(func, *args, timeout, memory_bytes, label="bounded work"):
     """``func(*args)`` in a forked child given ``timeout`` seconds (wall clock and CPU) and
     ``memory_bytes`` of address space beyond what it starts with. Returns its value; raises
     :class:`BoundExceeded` when a bound stopped it and :class:`BoundedWorkFailed` when it raised."""
-    read_fd, write_fd = os.pipe()
     started = time.monotonic()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into the caller's code
-        status = 1
+    with _FORK_LOCK:  # no other thread's child inherits this pipe's write end (its EOF would wait)
+        read_fd, write_fd = os.pipe()
         try:
+            pid = os.fork()
+        except OSError:
             os.close(read_fd)
-            _run_child(write_fd, func, args, memory_bytes, max(1, int(timeout + 0.999)))
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_fd)
+            os.close(write_fd)
+            raise
+        if pid == 0:  # the child: never returns into the caller's code
+            status = 1
+            try:
+                os.close(read_fd)
+                _run_child(write_fd, func, args, memory_bytes, max(1, int(timeout + 0.999)))
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_fd)
     payload = None  # until the child has answered: killed on the way out, whatever interrupted
     try:
         payload = _read_until(read_fd, started + timeout)
@@ -101,7 +112,10 @@ def run_bounded(func, *args, timeout, memory_bytes, label="bounded work"):
         raise BoundExceeded(f"{label} took longer than {timeout} s; stopped.")
     if not payload:  # killed by the CPU limit (SIGXCPU) or the kernel before it answered
         raise BoundExceeded(f"{label} was stopped at its CPU or memory limit.")
-    status, value = pickle.loads(payload)
+    try:
+        status, value = pickle.loads(payload)
+    except Exception as error:  # the child died half-way through its answer
+        raise BoundExceeded(f"{label} was stopped before it finished answering.") from error
     if status == "memory":
         raise BoundExceeded(f"{label} needed more than {memory_bytes // 2**20} MB; stopped.")
     if status == "error":

@@ -87,6 +87,11 @@ def increment(key, *, window):
     return _counter_operation(add_one)
 
 
+def first_time(key, *, seconds):
+    """True the first time ``key`` is asked for within ``seconds`` (a "once per interval" mark)."""
+    return bool(_counter_operation(lambda store: store.add(key, 1, timeout=seconds)))
+
+
 def hold(key, value, *, seconds):
     """Keep ``value`` under ``key`` for ``seconds`` (a back-off: "not before this time")."""
     _counter_operation(lambda store: store.set(key, value, timeout=seconds))

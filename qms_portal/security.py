@@ -154,13 +154,17 @@ def _json_names_refusal(value):
     return None
 
 
-def _refused_unread_by_the_view(request):
-    """True when the view refuses this body as too large before reading it (its
-    ``max_request_body()``), so it need not be read here either."""
+def _left_unread(request):
+    """True when no view reads this body: the address matches no page (a 404 follows), or the
+    view refuses the body as too large before reading it (its ``max_request_body()``). It is not
+    read here either, so nobody makes the portal parse a large body for nothing."""
     try:
         limit = getattr(resolve(request.path_info).func, "max_request_body", None)
+    except Resolver404:
+        return True
+    try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except (Resolver404, ValueError):
+    except ValueError:
         return False
     return limit is not None and length > limit()
 
@@ -172,7 +176,7 @@ def _body_refusal(request):
     body is parsed again there); a multipart body over the limits is a 400 from Django here.
     """
     content_type = request.content_type or ""
-    if _refused_unread_by_the_view(request):
+    if _left_unread(request):
         return None
     if request.method == "POST" and content_type in _FORM_TYPES:
         try:
@@ -187,11 +191,24 @@ def _body_refusal(request):
     if content_type == "application/json":
         try:
             document = json.loads(request.body.decode("utf-8"))
-        except (SuspiciousOperation, ValueError):
-            return None  # too large, not UTF-8 or malformed: the view says so
+        except (SuspiciousOperation, ValueError, RecursionError):
+            return None  # too large, not UTF-8, malformed or nested too deep: the view says so
         refusal = _json_names_refusal(document)
         return refusal or _pairs_refusal("body", _json_pairs(document), multiline=True)
     return None
+
+
+def _drop_cookies_with_control_characters(request):
+    """A cookie holding control characters is no cookie the portal set: it is ignored (the
+    session key would otherwise reach the session query, a 500 on PostgreSQL), not refused, so a
+    poisoned cookie cannot shut a person out."""
+    poisoned = [
+        name
+        for name, value in request.COOKIES.items()
+        if has_control_characters(name) or has_control_characters(value)
+    ]
+    for name in poisoned:
+        del request.COOKIES[name]
 
 
 def find_control_characters(request):
@@ -230,6 +247,7 @@ class ControlCharacterMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        _drop_cookies_with_control_characters(request)
         refused = find_control_characters(request)
         if refused is None:
             return self.get_response(request)

@@ -267,9 +267,11 @@ def _cleaned_image(data, format_name, max_pixels):
     upright.info = {}  # EXIF, XMP, text chunks, comments: none is written again
     output = io.BytesIO()
     if format_name == "JPEG":
-        upright.save(output, "JPEG", quality=90, **{k: v for k, v in keep.items() if v})
+        upright.save(output, "JPEG", quality=90, **{k: v for k, v in keep.items() if v is not None})
     else:
-        upright.save(output, "PNG", optimize=False, **{k: v for k, v in keep.items() if v})
+        upright.save(
+            output, "PNG", optimize=False, **{k: v for k, v in keep.items() if v is not None}
+        )
     return ("ok", output.getvalue())
 
 

@@ -174,7 +174,7 @@ def _values(value):
 def _parse_json(body):
     try:
         payload = json.loads(body.decode("utf-8"))
-    except ValueError:
+    except (ValueError, RecursionError):  # malformed, not UTF-8, or nested too deep to read
         raise Open311Error(400, _("The JSON body could not be read: it is malformed.")) from None
     if not isinstance(payload, dict):
         raise Open311Error(400, _("The JSON body must be an object of request fields."))

@@ -32,22 +32,25 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     def clean(self):
         username = self.cleaned_data.get("username", "")
         address = throttling.client_address(self.request)
-        refusal = throttling.refusal_for(username, address)
+        device = throttling.known_device(self.request, username)
+        refusal = throttling.refusal_for(username, address, device)
         if refusal is not None:
             self.is_throttled = True
-            FailedSignIn.objects.record(
-                username=username, client_address=address, reason=refusal.reason
-            )
+            if throttling.log_refusal_now(username, address, refusal.reason):
+                FailedSignIn.objects.record(
+                    username=username, client_address=address, reason=refusal.reason
+                )
             raise self._refusal_error(refusal)
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            throttling.record_failure(username, address)
+            throttling.record_failure(username, address, device)
             FailedSignIn.objects.record(
                 username=username, client_address=address, reason=_failure_reason(username)
             )
             raise
-        throttling.clear_failures(username)
+        if self.get_user() is not None:  # signed in (an empty password checks nothing)
+            throttling.clear_failures(username, device)
         return cleaned
 
     def _refusal_error(self, refusal):

@@ -8,16 +8,23 @@
   the staff behind one office NAT never lock each other out. Past it the address is not locked
   but *backs off*: after each further failure it must wait a delay that doubles (one second, two,
   four …, at most the window) before its next attempt is looked at.
+* **Per known device**: a successful sign-in gives the browser a signed cookie naming the account
+  (:func:`remember_device`). From that browser the account is limited on its own count, apart
+  from the account lock and the address back-off, so an attacker who locks an account or drives
+  the office's address into back-off does not lock out staff at the browsers they use every day
+  (the OWASP "device cookie" defence).
 
 Counts live in the shared cache (Redis in production, so all workers agree); when it is
 unreachable they fall back to this process (``qms_portal.resilient_cache``), so limits still hold.
 """
 
 import hashlib
+import secrets
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 
 from qms_portal import resilient_cache
 
@@ -30,9 +37,25 @@ class Refusal:
     wait_seconds: int
 
 
+#: The cookie of a browser an account signed in from, and how long it is trusted.
+DEVICE_COOKIE = "qms_known_device"
+DEVICE_COOKIE_MAX_AGE = 180 * 24 * 60 * 60
+_DEVICE_SALT = "qms_portal.sign-in.known-device"
+#: Refused attempts repeated within this time are logged once (a locked account hammered from one
+#: address does not fill the log).
+REFUSAL_LOG_INTERVAL_SECONDS = 60
+
+
+def _account(username):
+    return hashlib.sha256((username or "").strip().lower().encode()).hexdigest()[:32]
+
+
 def _account_key(username):
-    account = hashlib.sha256((username or "").strip().lower().encode()).hexdigest()[:32]
-    return f"login-failures:account:{account}"
+    return f"login-failures:account:{_account(username)}"
+
+
+def _device_key(device):
+    return f"login-failures:device:{device}"
 
 
 def _address_keys(client_address):
@@ -43,11 +66,46 @@ def _window():
     return settings.LOGIN_FAILURE_WINDOW_SECONDS
 
 
-def refusal_for(username, client_address):
+def known_device(request, username):
+    """The id of this browser when it carries the cookie a sign-in of ``username`` gave it."""
+    value = request.COOKIES.get(DEVICE_COOKIE)
+    if not value:
+        return None
+    try:
+        data = signing.loads(value, salt=_DEVICE_SALT, max_age=DEVICE_COOKIE_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("account") != _account(username):
+        return None
+    return data.get("device") or None
+
+
+def remember_device(response, username):
+    """After a successful sign-in: mark this browser as one the account uses."""
+    value = signing.dumps(
+        {"account": _account(username), "device": secrets.token_urlsafe(16)}, salt=_DEVICE_SALT
+    )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def refusal_for(username, client_address, device=None):
     """A :class:`Refusal` if this attempt may not be tried now, else None.
 
-    ``client_address`` is None on a signing form: the account alone counts there.
+    ``client_address`` is None on a signing form: the account alone counts there. ``device``
+    (:func:`known_device`): the browser's own count decides, not the account's or the address's.
     """
+    if device is not None:
+        failures = resilient_cache.read_counters([_device_key(device)]).get(_device_key(device), 0)
+        if failures >= settings.LOGIN_FAILURE_LIMIT:
+            return Refusal("account_locked", _window())
+        return None
     account_key = _account_key(username)
     keys = [account_key]
     if client_address is not None:
@@ -67,8 +125,12 @@ def is_locked_out(username, client_address):
     return refusal_for(username, client_address) is not None
 
 
-def record_failure(username, client_address):
-    """Count one failure against the account and, from a sign-in form, against the address."""
+def record_failure(username, client_address, device=None):
+    """Count one failure against the account and, from a sign-in form, against the address; from
+    a known device, against that browser alone."""
+    if device is not None:
+        resilient_cache.increment(_device_key(device), window=_window())
+        return
     resilient_cache.increment(_account_key(username), window=_window())
     if client_address is None:
         return
@@ -80,9 +142,19 @@ def record_failure(username, client_address):
         resilient_cache.hold(backoff_key, time.time() + delay, seconds=delay)
 
 
-def clear_failures(username):
-    """A successful sign-in or signature clears its account's count (never the address's)."""
+def clear_failures(username, device=None):
+    """A successful sign-in or signature clears its account's count (never the address's), and
+    the browser's."""
     resilient_cache.forget(_account_key(username))
+    if device is not None:
+        resilient_cache.forget(_device_key(device))
+
+
+def log_refusal_now(username, client_address, reason):
+    """True for the first refusal of this name from this address for this reason within
+    :data:`REFUSAL_LOG_INTERVAL_SECONDS`: the ones to write to the failed sign-in log."""
+    key = f"login-refusal-logged:{reason}:{_account(username)}:{client_address}"
+    return resilient_cache.first_time(key, seconds=REFUSAL_LOG_INTERVAL_SECONDS)
 
 
 def client_address(request):

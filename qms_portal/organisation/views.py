@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import access
+from . import access, throttling
 from .forms import LanguageForm, ThrottledAuthenticationForm
 from .models import Department, Membership, Notification, Person
 from .notifications import mark_read
@@ -21,6 +21,11 @@ PAGE_SIZE = 25
 class LoginView(auth_views.LoginView):
     form_class = ThrottledAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        throttling.remember_device(response, form.get_user().get_username())
+        return response
 
     def form_invalid(self, form):
         response = super().form_invalid(form)

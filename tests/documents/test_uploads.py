@@ -163,3 +163,17 @@ def test_an_image_is_stored_re_encoded_and_recorded_as_stored():
     stored = checked.content.read()
     assert Image.open(io.BytesIO(stored)).size == (1, 1)
     assert checked.sha256 == hashlib.sha256(stored).hexdigest() and checked.size == len(stored)
+
+
+@pytest.mark.parametrize("transparent_index", [0, 5])
+def test_a_palette_png_keeps_its_transparent_colour_even_index_zero(transparent_index):
+    from PIL import Image
+
+    from qms_portal.uploads import PNG, clean_image
+
+    image = Image.new("P", (8, 8), color=transparent_index)
+    image.putpalette([value for index in range(256) for value in (index, index, index)])
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", transparency=transparent_index)
+    cleaned = Image.open(io.BytesIO(clean_image(buffer.getvalue(), PNG)))
+    assert cleaned.info.get("transparency") == transparent_index

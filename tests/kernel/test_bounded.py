@@ -48,3 +48,27 @@ def test_work_past_its_memory_is_stopped():
 def test_an_error_in_the_child_is_told_to_the_caller():
     with pytest.raises(BoundedWorkFailed, match="ValueError: this file is broken"):
         run_bounded(fail, timeout=10, memory_bytes=50 * MB)
+
+
+def quick():
+    return "done"
+
+
+def test_no_child_is_forked_while_another_thread_holds_an_open_pipe():
+    """A child forked by one thread between another thread's pipe and its closing of the write
+    end would keep that end open, and the other's answer would wait for this child to end. Forks
+    take turns with that window (``_FORK_LOCK``), so while it is held no child starts."""
+    import threading
+
+    from qms_portal import bounded
+
+    answers = []
+    with bounded._FORK_LOCK:  # as another thread does between its pipe and its close
+        worker = threading.Thread(
+            target=lambda: answers.append(run_bounded(quick, timeout=10, memory_bytes=50 * MB))
+        )
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive() and answers == []  # waiting for its turn to fork
+    worker.join(10)
+    assert answers == ["done"]

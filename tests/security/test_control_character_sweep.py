@@ -12,7 +12,8 @@ import re
 
 import pytest
 from django.apps import apps
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.converters import IntConverter, UUIDConverter
 
 NUL = "\x00"
@@ -160,3 +161,37 @@ def test_a_parameter_is_one_line_so_even_a_tab_is_refused(client):
     response = client.get("/services/track/", {"code": "AAAA\tBBBB"})
     assert response.status_code == 400
     assert b"control characters" in response.content
+
+
+@pytest.mark.django_db
+def test_a_session_cookie_with_nul_is_ignored_not_a_500(client, owner, postgres_refuses_nul):
+    """A poisoned cookie never reaches the session query: the person is simply not signed in."""
+    client.raise_request_exception = False
+    client.cookies["sessionid"] = "abcdefghij\x00klmnopqrstuvwxyz012345"
+    assert client.get(reverse("login")).status_code == 200
+    assert client.get(reverse("home")).status_code == 302  # to sign in
+    del client.cookies["sessionid"]  # (the test client reads its own cookie to force a login)
+    client.force_login(owner)  # a real session afterwards works as ever
+    assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_json_nested_too_deep_is_never_a_500(client, postgres_refuses_nul):
+    client.raise_request_exception = False
+    deep = "[" * 50_000 + "]" * 50_000
+    answers = {
+        url: client.post(url, deep, content_type="application/json").status_code
+        for url in [reverse("open311:requests", args=["json"]), reverse("login"), "/no/such/page/"]
+    }
+    assert answers == {
+        reverse("open311:requests", args=["json"]): 400,  # the API says the body is unreadable
+        reverse("login"): 200,  # a form page: no fields sent, the form again
+        "/no/such/page/": 404,
+    }
+
+
+@pytest.mark.django_db
+def test_a_body_sent_to_no_page_is_not_read(client):
+    """An address that matches no page is a 404 whatever its body: the body is not parsed."""
+    body = {"q": f"a{NUL}b", "file": SimpleUploadedFile("a.txt", b"x" * 1024)}
+    assert client.post("/no/such/page/", body).status_code == 404

@@ -6,6 +6,7 @@ import time
 import pytest
 from django.urls import reverse
 
+from qms_portal.organisation import throttling
 from qms_portal.organisation.models import FailedSignIn
 from tests.conftest import PASSWORD
 
@@ -102,3 +103,64 @@ def test_administrators_read_the_log_but_cannot_change_or_delete_it(
     assert FailedSignIn.objects.filter(pk=entry.pk).exists()
     client.force_login(outsider)
     assert client.get(reverse("admin:organisation_failedsignin_changelist")).status_code == 302
+
+
+def signed_in_browser(client, username):
+    """The device cookie a successful sign-in leaves in this browser."""
+    response = sign_in(client, username, PASSWORD)
+    assert response.status_code == 302
+    return response.cookies[throttling.DEVICE_COOKIE].value
+
+
+def sign_in_from_device(client, username, password, device_cookie, address=OFFICE_NAT):
+    client.cookies[throttling.DEVICE_COOKIE] = device_cookie
+    return sign_in(client, username, password, address)
+
+
+def test_an_empty_password_does_not_clear_the_failures_of_the_account(client, office, settings):
+    for _ in range(settings.LOGIN_FAILURE_LIMIT - 1):
+        sign_in(client, "owner", "guess")
+        assert sign_in(client, "owner", "").status_code == 200  # checks nothing, clears nothing
+    sign_in(client, "owner", "guess")
+    assert sign_in(client, "owner", PASSWORD).status_code == 429
+
+
+def test_staff_at_their_own_browsers_sign_in_while_an_attacker_holds_the_office_back(
+    client, office, settings
+):
+    """The attacker behind the same NAT locks the owner's account and drives the address into
+    back-off; the owner and a colleague, at browsers they signed in from before, still get in."""
+    owner_browser = signed_in_browser(client, "owner")
+    colleague_browser = signed_in_browser(client, "colleague")
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        sign_in(client, "owner", "guess")
+    sign_in(client, "ghost", "guess")  # the address's limit: backing off now
+    assert sign_in(client, "owner", PASSWORD).status_code == 429  # an unknown browser waits
+    assert sign_in(client, "auditor", PASSWORD).status_code == 429
+    assert sign_in_from_device(client, "owner", PASSWORD, owner_browser).status_code == 302
+    assert sign_in_from_device(client, "colleague", PASSWORD, colleague_browser).status_code == 302
+    # a known browser of one account does not open another
+    assert sign_in_from_device(client, "auditor", PASSWORD, owner_browser).status_code == 429
+
+
+def test_a_known_browser_is_limited_on_its_own_count(client, office, settings):
+    owner_browser = signed_in_browser(client, "owner")
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        assert sign_in_from_device(client, "owner", "guess", owner_browser).status_code == 200
+    assert sign_in_from_device(client, "owner", PASSWORD, owner_browser).status_code == 429
+    assert sign_in(client, "owner", PASSWORD).status_code == 302  # the account is not locked
+    forged = owner_browser[:-2] + ("AA" if not owner_browser.endswith("AA") else "BB")
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        sign_in_from_device(client, "owner", "guess", forged)  # an altered cookie is no device
+    assert sign_in(client, "owner", PASSWORD).status_code == 429
+
+
+def test_a_locked_account_hammered_from_one_address_is_logged_once_a_minute(client, office):
+    for _ in range(5):
+        sign_in(client, "owner", "guess")
+    for _ in range(50):
+        assert sign_in(client, "owner", PASSWORD).status_code == 429
+    reasons = list(FailedSignIn.objects.values_list("reason", flat=True))
+    assert reasons.count(FailedSignIn.Reason.WRONG_PASSWORD) == 5
+    assert reasons.count(FailedSignIn.Reason.ACCOUNT_LOCKED) == 1
