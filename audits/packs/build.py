@@ -327,7 +327,12 @@ class Heartbeat(threading.Thread):
                 try:
                     self.lost = not workflow.heartbeat(*self.lease)
                 except Exception:  # noqa: BLE001 - a database hiccup: the next beat tries again
-                    logger.warning("evidence pack lease %s: heartbeat failed", self.lease[:2])
+                    logger.warning(
+                        "evidence pack lease %s: heartbeat failed", self.lease[:2], exc_info=True
+                    )
+                    # A connection the database dropped (restart, failover, idle kill) stays
+                    # broken: close this thread's own connection so the next beat reconnects.
+                    connection.close()
         finally:
             connection.close()
 
@@ -382,7 +387,7 @@ def _build_and_record(pack, build_number, actor, report, lease_held):
     with acting_as(actor):
         try:
             result = Builder(pack, report=report, lease_held=lease_held).run()
-            workflow.build_finished(
+            recorded = workflow.build_finished(
                 pack_id=pack_id, build_number=build_number, result=result, actor=actor
             )
         except SoftTimeLimitExceeded:
@@ -396,6 +401,9 @@ def _build_and_record(pack, build_number, actor, report, lease_held):
                 "tell the administrator."
             ) % {"error": f"{type(problem).__name__}: {problem}"}
         else:
+            if recorded is None:  # the sweep gave up on it or a newer build replaced it
+                shutil.rmtree(build_directory(pack), ignore_errors=True)  # no orphaned folder
+                return {"pack": pack_id, "build": build_number, "result": "superseded"}
             return {"pack": pack_id, "build": build_number, "result": "ready"}
         workflow.build_failed(pack_id=pack_id, build_number=build_number, error=error, actor=actor)
         return {"pack": pack_id, "build": build_number, "result": "failed", "error": error}

@@ -320,7 +320,7 @@ def heartbeat(pack_id, build_number, worker=""):
     """The building worker is alive: renew its lease. False when the lease is no longer its own
     (the sweep gave the build to another worker): the build should stop."""
     ours = PackBuildLease.objects.filter(
-        pack_id=pack_id, build_number=build_number, worker=worker[:200]
+        pack_id=pack_id, build_number=build_number, worker=worker[:200], pack__status=ST.BUILDING
     )
     # history-exempt: lease bookkeeping, renewed every few seconds
     renewed = ours.update(heartbeat_at=timezone.now())
@@ -347,9 +347,11 @@ def _lock_build(pack_id, build_number):
 
 @transaction.atomic
 def build_finished(*, pack_id, build_number, result, actor):
+    """Record the built ZIP; ``None`` when nothing was recorded (a newer build replaced this one
+    or the sweep marked it failed), so the worker removes its own files."""
     pack = _lock_build(pack_id, build_number)
     if pack is None:
-        return EvidencePack.objects.get(pk=pack_id)
+        return None
     fields = {
         name: getattr(result, name)
         for name in (
@@ -445,6 +447,8 @@ def _recover(pack_id, build_number, now):
             % {"count": attempt},
             actor=None,
         )
+        # history-exempt: lease bookkeeping; the old worker, if only silent, loses its lease
+        PackBuildLease.objects.filter(pack_id=pack_id).update(worker="", claimed_at=None)
         return "failed"
     _queue_build(
         pack, actor=None, reason=f"{lost}; queued again", step="requeue", attempt=attempt + 1

@@ -187,3 +187,73 @@ def test_a_finished_rebuild_replaces_the_previous_files(
     assert rebuilt.status == EvidencePack.Status.READY
     assert zip_path(rebuilt) != first and zip_path(rebuilt).exists()
     assert not first.exists() and not first.parent.exists()
+
+
+def test_a_silent_worker_whose_build_was_marked_failed_stops_and_leaves_no_folder(
+    settings, quality_manager, department_a, records
+):
+    """After the last attempt the sweep marks the build failed: the old worker, alive but silent
+    (its heartbeat blocked), loses its lease, and when it finishes anyway nothing is recorded, it
+    reports "superseded" (not "ready") and removes its own build folder."""
+    from pathlib import Path
+
+    from audits.packs import build as pack_build
+
+    settings.QMS_PACK_BUILD_ATTEMPTS = 1
+    pack = define(quality_manager, departments=[department_a])
+    assert workflow.claim_build(pack.pk, 1, "host-a:101")
+    later = timezone.now() + timedelta(seconds=settings.QMS_PACK_LEASE_STALE_SECONDS + 1)
+    assert workflow.recover_stale_builds(now=later) == {"requeued": 0, "failed": 1}
+    assert not workflow.heartbeat(pack.pk, 1, "host-a:101")
+    assert not workflow.report_progress(pack.pk, 1, "packing", 90, "host-a:101")
+    pack = EvidencePack.objects.select_related("agency", "defined_by").get(pk=pack.pk)
+    outcome = pack_build._build_and_record(
+        pack, 1, quality_manager, report=lambda stage, progress: None, lease_held=lambda: True
+    )
+    assert outcome["result"] == "superseded"
+    assert not (Path(settings.MEDIA_ROOT) / "evidence-packs" / str(pack.pk) / "build-1").exists()
+    pack.refresh_from_db()
+    assert pack.status == EvidencePack.Status.FAILED and not pack.zip_path
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_reconnects_after_the_database_drops_its_connection(
+    quality_manager, department_a
+):
+    """PostgreSQL restarted, failed over or killed the idle connection: the heartbeat thread
+    closes its broken connection and the next beat renews the lease, so a live build never looks
+    dead. (PostgreSQL + Redis pass only.)"""
+    import time
+
+    from django.db import connection
+
+    from audits.packs.build import Heartbeat
+
+    pack = define(quality_manager, departments=[department_a])
+    assert workflow.claim_build(pack.pk, 1, "host-a:101")
+
+    def beat_after(moment, seconds=10):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            at = PackBuildLease.objects.get(pack=pack).heartbeat_at
+            if at > moment:
+                return at
+            time.sleep(0.1)
+        raise AssertionError("the heartbeat did not renew the lease")
+
+    beat = Heartbeat(pack.pk, 1, "host-a:101", interval=0.2)
+    beat.start()
+    try:
+        first = beat_after(PackBuildLease.objects.get(pack=pack).heartbeat_at)
+        with connection.cursor() as cursor:  # every other backend of this database: the thread's
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert cursor.fetchall(), "the heartbeat thread had no connection to terminate"
+        time.sleep(0.5)  # at least one beat hits the dropped connection
+        beat_after(max(first, timezone.now()))
+        assert not beat.lost
+    finally:
+        beat.stop()
