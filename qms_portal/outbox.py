@@ -51,7 +51,13 @@ def publish(entry_id, *, now=None):
         except Exception as error:  # noqa: BLE001 - the task failed: back off, then retry
             record_failure(entry.pk, error, now=now, counted_attempt=True)
             return False
+        # history-exempt: delivery bookkeeping, not a regulated record
+        OutboxTask.objects.filter(pk=entry.pk).update(attempts=F("attempts") + 1)
     else:
+        # The attempt is counted before it is sent, so a worker that fails it at once reports the
+        # attempt the row already holds (see record_worker_failure).
+        # history-exempt: delivery bookkeeping, not a regulated record
+        OutboxTask.objects.filter(pk=entry.pk).update(attempts=F("attempts") + 1)
         try:
             app.send_task(
                 entry.task_name,
@@ -65,17 +71,14 @@ def publish(entry_id, *, now=None):
                 "outbox: task %s #%s not published yet: %s", entry.task_name, entry.pk, error
             )
             # history-exempt: delivery bookkeeping, not a regulated record
-            OutboxTask.objects.filter(pk=entry.pk).update(
-                attempts=entry.attempts + 1, last_error=str(error)[:300]
-            )
+            OutboxTask.objects.filter(pk=entry.pk).update(last_error=str(error)[:300])
             return False
-    # history-exempt: delivery bookkeeping, not a regulated record
-    OutboxTask.objects.filter(pk=entry.pk).update(attempts=F("attempts") + 1)
-    # Marked published unless the worker was quicker and already reported a failure of it.
+    # Marked published unless the worker was quicker and already reported a failure of it; a
+    # failure's back-off no longer applies (``failures`` stays the count of past failures).
     # history-exempt: delivery bookkeeping, not a regulated record
     OutboxTask.objects.filter(
         pk=entry.pk, published_at__isnull=True, failures=entry.failures
-    ).update(published_at=timezone.now(), last_error="")
+    ).update(published_at=timezone.now(), last_error="", next_attempt_at=None)
     return True
 
 
@@ -85,14 +88,18 @@ def backoff(failures):
     return min(base * 2 ** max(failures - 1, 0), settings.QMS_OUTBOX_MAX_BACKOFF_SECONDS)
 
 
-def record_failure(entry_id, error, *, now=None, counted_attempt=False):
+def record_failure(entry_id, error, *, now=None, counted_attempt=False, attempt=None):
     """The task of ``entry_id`` failed: schedule it again after the back-off, or, at the cap,
     set it aside (dead-letter). ``counted_attempt``: this failure is also a new attempt (in-process
-    runs; a worker's failure was counted when it was published)."""
+    runs; a worker's failure was counted when it was published). ``attempt``: the delivery the
+    worker reports; a late or duplicate report of an earlier one is ignored."""
     now = now or timezone.now()
     with transaction.atomic():
         entry = OutboxTask.objects.select_for_update(of=("self",)).filter(pk=entry_id).first()
         if entry is None or entry.dead_at is not None:
+            return None
+        if attempt is not None and attempt != entry.attempts:
+            logger.info("outbox: ignored a report of attempt %s of #%s", attempt, entry.pk)
             return None
         entry.failures += 1
         entry.attempts += 1 if counted_attempt else 0
@@ -128,8 +135,10 @@ def record_worker_failure(task_id, error):
     """``task_failure`` in the worker: when the task came from the outbox, record the failure."""
     if not (task_id or "").startswith(TASK_ID_PREFIX):
         return None
-    entry_id = task_id.removeprefix(TASK_ID_PREFIX).split("-", 1)[0]
-    return record_failure(int(entry_id), error) if entry_id.isdigit() else None
+    entry_id, _, attempt = task_id.removeprefix(TASK_ID_PREFIX).partition("-")
+    if not (entry_id.isdigit() and attempt.isdigit()):
+        return None
+    return record_failure(int(entry_id), error, attempt=int(attempt))
 
 
 def requeue(entry_ids):

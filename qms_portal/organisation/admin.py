@@ -176,7 +176,7 @@ class OutboxTaskAdmin(ReadOnlyAdmin):
         "created_at",
         "published_at",
         "attempts",
-        "failures",
+        "failures_so_far",
         "next_attempt_at",
         "dead_at",
         "last_error",
@@ -189,9 +189,16 @@ class OutboxTaskAdmin(ReadOnlyAdmin):
     def state_shown(self, entry):
         return OUTBOX_STATES[entry.state]
 
+    @admin.display(description=_("failures so far (kept once published)"), ordering="failures")
+    def failures_so_far(self, entry):
+        """Past failures stay counted after a later attempt is published (only a retry resets
+        them); a published row has no back-off left."""
+        return entry.failures
+
     def has_retry_permission(self, request):
-        """Administrators who may see the queue may send a task set aside once more."""
-        return request.user.is_superuser or request.user.has_perm("organisation.view_outboxtask")
+        """Sending a task set aside once more changes the queue: administrators with the change
+        permission on outbox tasks (seeing the queue is not enough)."""
+        return request.user.has_perm("organisation.change_outboxtask")
 
     @admin.action(description=_("Retry the selected tasks"), permissions=["retry"])
     def retry(self, request, queryset):

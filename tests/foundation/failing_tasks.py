@@ -11,3 +11,11 @@ RUNS = {}
 def always_fails(key):
     RUNS[key] = RUNS.get(key, 0) + 1
     raise RuntimeError(f"{key}: this task never succeeds")
+
+
+@shared_task(name="tests.foundation.failing_tasks.fails_once")
+def fails_once(key):
+    """Fails on its first run for ``key``, succeeds afterwards."""
+    RUNS[key] = RUNS.get(key, 0) + 1
+    if RUNS[key] == 1:
+        raise RuntimeError(f"{key}: the first run fails")

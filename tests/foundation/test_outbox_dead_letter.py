@@ -132,3 +132,51 @@ def test_a_broker_outage_is_not_the_task_failing(settings, django_capture_on_com
     entry.refresh_from_db()
     assert entry.attempts == 4 and entry.failures == 0 and entry.dead_at is None
     assert OutboxTask.objects.due().filter(pk=entry.pk).exists()
+
+
+def test_a_late_failure_report_of_an_earlier_attempt_changes_nothing(
+    settings, django_capture_on_commit_callbacks
+):
+    """The worker names the delivery it failed (``outbox-<row>-<attempt>``): a report of an
+    earlier attempt, arriving after a later one succeeded, neither re-runs nor sets aside the row;
+    a report of the current attempt counts."""
+    settings.QMS_OUTBOX_MAX_ATTEMPTS = 2
+    RUNS.pop("late", None)
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = outbox.enqueue("tests.foundation.failing_tasks.fails_once", "late")
+    entry.refresh_from_db()
+    assert (entry.attempts, entry.failures, entry.published_at) == (1, 1, None)
+    assert outbox.publish_pending(now=entry.next_attempt_at, older_than_seconds=0) == 1
+    entry.refresh_from_db()
+    assert RUNS["late"] == 2 and entry.attempts == 2 and entry.published_at is not None
+    assert entry.next_attempt_at is None, "a published row keeps no back-off"
+    assert entry.failures == 1, "failures counts the past failures"
+
+    assert outbox.record_worker_failure(f"outbox-{entry.pk}-1", RuntimeError("late")) is None
+    entry.refresh_from_db()
+    assert entry.published_at is not None and entry.failures == 1 and entry.dead_at is None
+    assert outbox.record_worker_failure(f"outbox-{entry.pk}-x", RuntimeError("junk")) is None
+
+    assert outbox.record_worker_failure(f"outbox-{entry.pk}-2", RuntimeError("now")) is not None
+    entry.refresh_from_db()
+    assert entry.dead_at is not None and entry.failures == 2 and "now" in entry.last_error
+    assert outbox.record_worker_failure(f"outbox-{entry.pk}-2", RuntimeError("again")) is None
+
+
+def test_a_staff_member_who_may_only_view_the_queue_cannot_retry(
+    settings, client, quality_manager, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission
+
+    entry = set_aside(settings, django_capture_on_commit_callbacks)
+    quality_manager.is_staff = True
+    quality_manager.save()
+    quality_manager.user_permissions.add(
+        Permission.objects.get(codename="view_outboxtask", content_type__app_label="organisation")
+    )
+    client.force_login(quality_manager)
+    assert client.get(reverse(CHANGELIST)).status_code == 200  # sees the queue
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse(CHANGELIST), {"action": "retry", "_selected_action": [entry.pk]})
+    entry.refresh_from_db()
+    assert entry.dead_at is not None and RUNS["k"] == 1, "retried by a view-only user"
