@@ -27,7 +27,8 @@ from django.apps import apps
 from django.conf import settings
 from django.core import serializers
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.core.serializers.base import DeserializationError
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -148,6 +149,18 @@ def _add_file(archive, source, arcname):
     return reader.digest.hexdigest()
 
 
+def _add_media_file(archive, media_root, name):
+    """Stream one media file into the archive; a file deleted since the folder was listed (a
+    clean-up running meanwhile) fails the backup with a message, not a traceback."""
+    try:
+        return _add_file(archive, media_root / name, f"media/{name}")
+    except FileNotFoundError as error:
+        raise BackupError(
+            f"The file media/{name} was removed while the backup ran; no backup was written. "
+            "Run the backup again."
+        ) from error
+
+
 def _add_bytes(archive, name, data):
     info = tarfile.TarInfo(name)
     info.size = len(data)
@@ -185,7 +198,7 @@ def create_backup(target_dir):
                 data_sha256 = _add_file(archive, records, DATA_MEMBER)
                 # Files are read while the snapshot is held: none its records name is missing.
                 files = {
-                    name: _add_file(archive, media_root / name, f"media/{name}")
+                    name: _add_media_file(archive, media_root, name)
                     for name in _media_names(media_root)
                 }
                 manifest = {
@@ -362,7 +375,7 @@ def restore_backup(path):
             with transaction.atomic(), _history_recording_off():
                 _refuse_unless_empty()
                 _clear_reference_data()  # the backup holds its own groups and clause catalogue
-                call_command("loaddata", str(data), verbosity=0)
+                _load_records(data)
                 _reset_sequences()
                 _move_files(staged_media, media_root, placed)
                 problems = verify_restore(manifest)
@@ -376,6 +389,19 @@ def restore_backup(path):
                 file.unlink(missing_ok=True)
             raise
     return manifest
+
+
+def _load_records(data):
+    """Load the backup's records; records this code cannot load (a field or table it does not
+    know: a backup made by a newer release) fail the restore with a message."""
+    try:
+        call_command("loaddata", str(data), verbosity=0)
+    except (DeserializationError, DatabaseError) as error:
+        detail = str(error).split("': ", 1)[-1]  # without loaddata's staging-file prefix
+        raise BackupError(
+            f"The backup's records do not fit this version of the portal: {detail}; restore it "
+            "with the release that made it, or migrate. Nothing was restored."
+        ) from error
 
 
 def _reset_sequences():

@@ -329,3 +329,72 @@ def test_a_backup_on_postgresql_is_one_snapshot(world, settings, agency):
         and row["fields"]["history_type"] == "+"
     }
     assert created == departments
+
+
+def _rewritten(archive, target, change_records):
+    """A copy of ``archive`` whose data.jsonl lines went through ``change_records`` (and whose
+    manifest names the new data's SHA-256, so only the records themselves are wrong)."""
+    with tarfile.open(archive) as source:
+        members = [(m, source.extractfile(m).read()) for m in source.getmembers()]
+    data = dict((m.name, d) for m, d in members)["data.jsonl"]
+    data = change_records(data.decode().splitlines(keepends=True)).encode()
+    with tarfile.open(target, "w:gz") as out:
+        for member, content in members:
+            if member.name == "data.jsonl":
+                content = data
+            elif member.name == "manifest.json":
+                manifest = json.loads(content)
+                manifest["data_sha256"] = hashlib.sha256(data).hexdigest()
+                content = json.dumps(manifest).encode()
+            member.size = len(content)
+            out.addfile(member, io.BytesIO(content))
+    return target
+
+
+def test_a_backup_from_a_newer_release_is_refused_with_a_message(world, settings):
+    """Its records name a field this code does not know: the restore command says why and what
+    to do, writes nothing, and shows no traceback."""
+    from django.core.management.base import CommandError
+
+    def with_an_unknown_field(lines):
+        for number, line in enumerate(lines):
+            record = json.loads(line)
+            if record["model"] == "documents.document":
+                record["fields"]["added_by_a_newer_release"] = "x"
+                lines[number] = json.dumps(record) + "\n"
+                break
+        return "".join(lines)
+
+    newer = _rewritten(
+        create_backup(world / "backups"), world / "newer.tar.gz", with_an_unknown_field
+    )
+    call_command("flush", interactive=False, verbosity=0)
+    shutil.rmtree(settings.MEDIA_ROOT)
+    with pytest.raises(CommandError, match="do not fit this version of the portal") as refused:
+        call_command("restore_portal", str(newer), stdout=StringIO())
+    assert "restore it with the release that made it, or migrate" in str(refused.value)
+    assert "added_by_a_newer_release" in str(refused.value)
+    assert ".qms-restore-" not in str(refused.value)
+    assert Document.objects.count() == 0 and Department.objects.count() == 0
+    assert file_digests(settings.MEDIA_ROOT) == {}
+
+
+def test_a_file_removed_while_the_backup_runs_fails_it_with_a_message(world, settings, monkeypatch):
+    """A clean-up deletes a media file after the backup listed the folder: no traceback, no
+    archive left behind, a message to run it again."""
+    from django.core.management.base import CommandError
+
+    from qms_portal import backup
+
+    listed = backup._media_names
+
+    def listed_then_one_removed(media_root):
+        names = listed(media_root)
+        (media_root / names[0]).unlink()  # what a concurrent clean-up does
+        return names
+
+    monkeypatch.setattr(backup, "_media_names", listed_then_one_removed)
+    with pytest.raises(CommandError, match="was removed while the backup ran") as refused:
+        call_command("backup_portal", "--to", str(world / "backups"), stdout=StringIO())
+    assert "Run the backup again" in str(refused.value)
+    assert not list((world / "backups").glob("*.tar.gz*"))
