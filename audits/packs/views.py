@@ -132,14 +132,26 @@ def pack_share_revoke(request, pk, share_pk):
 @login_required
 def pack_download(request, pk):
     pack = access.get_pack_for(request.user, pk)
-    problem = None
-    path = Path(settings.MEDIA_ROOT) / pack.zip_path
     if not workflow.MACHINE.may(request.user, pack, "download"):
-        problem = _("The pack is not built yet.")
-    elif not path.exists() or sha256_of_file(path) != pack.zip_sha256:
-        problem = _("The stored pack does not match its recorded hash; rebuild it.")
-    if problem:
-        return _refused(request, problem, pack)
+        return _refused(request, _("The pack is not built yet."), pack)
+    # Opened once: the file checked is the file served, even if a rebuild's clean-up removes
+    # its folder meanwhile.
+    try:
+        handle = (Path(settings.MEDIA_ROOT) / pack.zip_path).open("rb")
+    except FileNotFoundError:
+        return _refused(
+            request,
+            _(
+                "The pack's file is no longer stored (a newer build replaced it); open the pack "
+                "again, or rebuild it."
+            ),
+            pack,
+        )
+    if sha256_of_file(handle) != pack.zip_sha256:  # reads from the start, then seeks back to 0
+        handle.close()
+        return _refused(
+            request, _("The stored pack does not match its recorded hash; rebuild it."), pack
+        )
     workflow.record_download(
         pack=pack,
         person=request.user,
@@ -147,7 +159,7 @@ def pack_download(request, pk):
         user_agent=request.headers.get("User-Agent", ""),
     )
     response = FileResponse(
-        path.open("rb"), as_attachment=True, filename=pack.zip_name, content_type="application/zip"
+        handle, as_attachment=True, filename=pack.zip_name, content_type="application/zip"
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -257,3 +257,34 @@ def test_the_heartbeat_reconnects_after_the_database_drops_its_connection(
         assert not beat.lost
     finally:
         beat.stop()
+
+
+def test_a_download_whose_file_a_rebuild_removes_meanwhile_still_serves_the_checked_file(
+    client, pack, quality_manager
+):
+    """The clean-up of a newer build removes the pack's folder just after the download checked the
+    hash (here: while the download is recorded): the file checked is the one served, not a 500;
+    once it is gone, a clear 409."""
+    import shutil
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.db import connection
+
+    built = zip_bytes(pack)
+    folder = (Path(settings.MEDIA_ROOT) / pack.zip_path).parent
+
+    def clean_up_when_the_download_is_recorded(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith("INSERT") and "packdownload" in sql.lower():
+            shutil.rmtree(folder, ignore_errors=True)
+        return execute(sql, params, many, context)
+
+    client.force_login(quality_manager)
+    download = reverse("packs:pack_download", args=[pack.pk])
+    with connection.execute_wrapper(clean_up_when_the_download_is_recorded):
+        response = client.get(download)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == built
+    assert not folder.exists()
+    response = client.get(download)
+    assert response.status_code == 409
+    assert "no longer stored" in response.content.decode()
