@@ -150,7 +150,8 @@ class RequestForm(forms.Form):
         photos = cleaned.get("photos") or []
         if photos:
             try:
-                workflow.check_photos(photos, self.service)
+                # checked (and re-encoded) once: submit_request stores these as they are
+                cleaned["photos"] = workflow.check_photos(photos, self.service)
             except ValidationError as error:
                 self.add_error("photos", error)
         return cleaned

@@ -125,7 +125,9 @@ def check_photos(photos, service):
     if len(photos) > MAX_PHOTOS:
         raise ValidationError(_("Attach at most %(count)d photos.") % {"count": MAX_PHOTOS})
     return [
-        uploads.check_upload(
+        photo
+        if isinstance(photo, uploads.CheckedUpload)  # checked already (the web form did)
+        else uploads.check_upload(
             photo, allowed=uploads.IMAGE_KINDS, folder=f"services/{service.agency.code}"
         )
         for photo in photos

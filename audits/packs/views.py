@@ -1,8 +1,5 @@
 """Pages of evidence packs: thin; each parses the request, calls access/workflow, renders."""
 
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from documents.models import Document
-from qms_portal.digests import sha256_of_file
 from qms_portal.errors import apply_rule, refused
 from qms_portal.organisation.roles import is_quality_manager_of
 from qms_portal.organisation.throttling import client_address
@@ -132,26 +128,10 @@ def pack_share_revoke(request, pk, share_pk):
 @login_required
 def pack_download(request, pk):
     pack = access.get_pack_for(request.user, pk)
-    if not workflow.MACHINE.may(request.user, pack, "download"):
-        return _refused(request, _("The pack is not built yet."), pack)
-    # Opened once: the file checked is the file served, even if a rebuild's clean-up removes
-    # its folder meanwhile.
     try:
-        handle = (Path(settings.MEDIA_ROOT) / pack.zip_path).open("rb")
-    except FileNotFoundError:
-        return _refused(
-            request,
-            _(
-                "The pack's file is no longer stored (a newer build replaced it); open the pack "
-                "again, or rebuild it."
-            ),
-            pack,
-        )
-    if sha256_of_file(handle) != pack.zip_sha256:  # reads from the start, then seeks back to 0
-        handle.close()
-        return _refused(
-            request, _("The stored pack does not match its recorded hash; rebuild it."), pack
-        )
+        handle = workflow.open_built_zip(pack, request.user)
+    except workflow.PackRuleError as error:
+        return _refused(request, error, pack)
     workflow.record_download(
         pack=pack,
         person=request.user,

@@ -19,7 +19,9 @@ reason and queues follow-up work on commit (through the outbox).
 """
 
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +31,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from documents import workflow as document_workflow
 from documents.models import Document, DocumentUserObjectPermission, lapsed_share_documents
 from qms_portal import outbox, sequences
+from qms_portal.digests import sha256_of_file
 from qms_portal.errors import RuleError
 from qms_portal.organisation.models import Person
 from qms_portal.organisation.notifications import notify
@@ -577,6 +580,27 @@ def expire_shares(now=None):
 
 
 # --- Downloads -----------------------------------------------------------------------------
+
+
+def open_built_zip(pack, person):
+    """The pack's built ZIP, opened once and checked against its recorded hash, for ``person`` to
+    download; the handle checked is the one served, even if a rebuild's clean-up removes the
+    folder meanwhile. Raises :class:`PackRuleError` saying why it cannot be downloaded."""
+    if not MACHINE.may(person, pack, "download"):
+        raise PackRuleError(_("The pack is not built yet."))
+    try:
+        handle = (Path(settings.MEDIA_ROOT) / pack.zip_path).open("rb")
+    except FileNotFoundError:
+        raise PackRuleError(
+            _(
+                "The pack's file is no longer stored (a newer build replaced it); open the pack "
+                "again, or rebuild it."
+            )
+        ) from None
+    if sha256_of_file(handle) != pack.zip_sha256:  # reads from the start, then seeks back to 0
+        handle.close()
+        raise PackRuleError(_("The stored pack does not match its recorded hash; rebuild it."))
+    return handle
 
 
 def record_download(*, pack, person, client_address, user_agent=""):
